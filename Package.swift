@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "pidbounds",
+  products: [
+    .executable(name: "pidbounds", targets: ["pidbounds"]),
+    .library(name: "PIDMath", targets: ["PIDMath"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+  ],
+  targets: [
+    // The mathematics: tables, information measures, the certified PID
+    // solver and the synergy bounds. No I/O, no MPI.
+    .target(
+      name: "PIDMath",
+      dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
+
+    // Open MPI as the system provides it (Debian: libopenmpi-dev).
+    .systemLibrary(
+      name: "COpenMPI",
+      pkgConfig: "ompi",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+    // Thin C shim over Open MPI: plain functions, no MPI types in its header.
+    .target(name: "CMPIShim", dependencies: ["COpenMPI"]),
+    // The distribution layer: Swift wrapper over the shim with thrown errors.
+    // Knows nothing of information theory.
+    .target(name: "Cluster", dependencies: ["CMPIShim"]),
+
+    // Data: table files, JSON reading and writing.
+    .target(name: "PIDData", dependencies: ["PIDMath"]),
+
+    // The commands, thin over the modules above.
+    .target(
+      name: "PIDCommands",
+      dependencies: [
+        "PIDMath", "PIDData", "Cluster",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "pidbounds", dependencies: ["PIDCommands"]),
+
+    .testTarget(
+      name: "PIDMathTests",
+      dependencies: ["PIDMath", "PIDData", .product(name: "Numerics", package: "swift-numerics")],
+      resources: []),
+    .testTarget(name: "PIDDataTests", dependencies: ["PIDData"]),
+    .testTarget(name: "CommandLineTests", dependencies: ["PIDData"]),
+  ]
+)

@@ -1,0 +1,115 @@
+import ArgumentParser
+import PIDData
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How results are printed.
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+  case json, table, csv
+}
+
+/// Options shared by every command.
+struct CommonOptions: ParsableArguments {
+  @Option(help: "Output format: json, table or csv (default: table on a terminal, json otherwise).")
+  var format: OutputFormat?
+
+  @Option(help: ArgumentHelp("Write the result to this file (atomically) instead of stdout.", valueName: "file"))
+  var output: String?
+
+  @Flag(help: "Print nothing on stderr except errors.")
+  var quiet = false
+
+  /// The format to use for this run.
+  var resolvedFormat: OutputFormat {
+    if let format { return format }
+    if output == nil && isatty(1) == 1 { return .table }
+    return .json
+  }
+
+  /// Writes the report in the chosen format to stdout or `--output`.
+  func emit(_ report: JSON, table: (JSON) -> String) throws {
+    let text: String
+    switch resolvedFormat {
+    case .json: text = report.rendered()
+    case .table: text = table(report)
+    case .csv: text = csvLines(report)
+    }
+    if let output {
+      try writeFileAtomically(output, Array(text.utf8))
+    } else {
+      print(text, terminator: "")
+    }
+  }
+}
+
+/// `key,value` lines, one per scalar, keys as dotted paths
+/// (`pid.R`, `bootstrap.pid.R.lo`).
+func csvLines(_ report: JSON) -> String {
+  var out = "key,value\n"
+  func visit(_ value: JSON, _ path: String) {
+    switch value {
+    case .object(let members):
+      for (key, child) in members { visit(child, path.isEmpty ? key : path + "." + key) }
+    case .array(let elements):
+      for (i, child) in elements.enumerated() { visit(child, path + "." + String(i)) }
+    case .string(let s):
+      let quoted = s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences("\"", "\"\"") + "\"" : s
+      out += path + "," + quoted + "\n"
+    default:
+      out += path + "," + value.rendered().dropLast() + "\n"
+    }
+  }
+  visit(report, "")
+  return out
+}
+
+extension String {
+  func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+    var out = ""
+    var rest = Substring(self)
+    while let range = rest.firstRange(of: target) {
+      out += rest[..<range.lowerBound] + replacement
+      rest = rest[range.upperBound...]
+    }
+    return out + rest
+  }
+}
+
+/// A number for a person: fixed decimals, `-` for missing.
+func formatted(_ value: JSON?, decimals: Int = 4) -> String {
+  guard let x = value?.doubleValue else { return "-" }
+  if x != 0 && abs(x) < 1e-3 {
+    return scientific(x)
+  }
+  return fixed(x, decimals)
+}
+
+func fixed(_ x: Double, _ decimals: Int) -> String {
+  var scale = 1.0
+  for _ in 0..<decimals { scale *= 10 }
+  let rounded = (abs(x) * scale).rounded()
+  let whole = Int(rounded / scale)
+  let fraction = Int(rounded - Double(whole) * scale)
+  var digits = String(fraction)
+  digits = String(repeating: "0", count: max(0, decimals - digits.count)) + digits
+  let sign = x < 0 && rounded != 0 ? "-" : ""
+  return decimals > 0 ? "\(sign)\(whole).\(digits)" : "\(sign)\(whole)"
+}
+
+func scientific(_ x: Double) -> String {
+  var exponent = 0
+  var m = abs(x)
+  while m < 1 { m *= 10; exponent -= 1 }
+  while m >= 10 { m /= 10; exponent += 1 }
+  return (x < 0 ? "-" : "") + fixed(m, 1) + "e" + String(exponent)
+}
+
+func padded(_ s: String, _ width: Int) -> String {
+  s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+}
+
+func leftPadded(_ s: String, _ width: Int) -> String {
+  s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+}

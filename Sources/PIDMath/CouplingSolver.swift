@@ -1,0 +1,756 @@
+import RealModule
+
+extension CouplingProblem {
+  /// Minimizes `I_q(A, B; T)` over the per-label couplings and certifies
+  /// the result.
+  ///
+  /// Method: a primal–dual interior-point method (Mehrotra
+  /// predictor–corrector) on the Lagrange dual
+  ///
+  ///     max Σ λ p(a,t) + Σ μ p(b,t)  s.t.  g(a,b) = log Σ_t exp(λ(a,t) + μ(b,t)) <= 0,
+  ///
+  /// whose multipliers are the pair masses `m(a,b) = q(a,b)`; the coupling
+  /// is `q(a,b,t) = m(a,b) softmax_t(λ(a,t) + μ(b,t))`. Each Newton system
+  /// is reduced to the smaller source by eliminating the `k x k` blocks of
+  /// the larger one. The certificate is computed from the final iterate: the
+  /// coupling rounded onto the transport polytope of each label (upper end)
+  /// and the dual bound of MATH.md section 2 (lower end).
+  ///
+  /// Labels, rows of `A` and rows of `B` with zero mass are removed before
+  /// solving and restored (with zero mass) in the returned coupling.
+  public func solve(options: SolverOptions = SolverOptions()) -> CouplingSolution {
+    let k = sourceA.columns
+    let rowsA = (0..<sourceA.rows).filter { a in (0..<k).contains { sourceA[a, $0] > 0 } }
+    let rowsB = (0..<sourceB.rows).filter { b in (0..<k).contains { sourceB[b, $0] > 0 } }
+    let labels = (0..<k).filter { t in rowsA.contains { sourceA[$0, t] > 0 } }
+    func reduced(_ m: Matrix, _ rows: [Int]) -> [Double] {
+      var out = [Double]()
+      out.reserveCapacity(rows.count * labels.count)
+      for r in rows { for t in labels { out.append(m[r, t]) } }
+      return out
+    }
+    let pA = reduced(sourceA, rowsA)
+    let pB = reduced(sourceB, rowsB)
+    let kk = labels.count
+    let labelMass = (0..<kk).map { t in rowsA.indices.reduce(0.0) { $0 + pA[$1 * kk + t] } }
+
+    let small: (q: [Double], lower: Double?, steps: Int)
+    if kk <= 1 || rowsA.count == 1 || rowsB.count == 1 {
+      // A single coupling is optimal: the product per label is feasible and
+      // either unique (one row) or irrelevant (one label).
+      var q = [Double](repeating: 0, count: rowsA.count * rowsB.count * kk)
+      for a in rowsA.indices {
+        for b in rowsB.indices {
+          for t in 0..<kk {
+            q[(a * rowsB.count + b) * kk + t] = pA[a * kk + t] * pB[b * kk + t] / labelMass[t]
+          }
+        }
+      }
+      small = (q, nil, 0)
+    } else if rowsA.count >= rowsB.count {
+      let solver = InteriorPointSolver(pA: pA, pB: pB, nA: rowsA.count, nB: rowsB.count, k: kk)
+      let result = solver.run(options: options)
+      small = (result.q, result.lowerNats, result.steps)
+    } else {
+      // Eliminate the larger source: swap roles, then transpose back.
+      let solver = InteriorPointSolver(pA: pB, pB: pA, nA: rowsB.count, nB: rowsA.count, k: kk)
+      let result = solver.run(options: options)
+      var q = [Double](repeating: 0, count: result.q.count)
+      for b in rowsB.indices {
+        for a in rowsA.indices {
+          for t in 0..<kk {
+            q[(a * rowsB.count + b) * kk + t] = result.q[(b * rowsA.count + a) * kk + t]
+          }
+        }
+      }
+      small = (q, result.lowerNats, result.steps)
+    }
+
+    // Expand to the full shape and evaluate the certificate's upper end.
+    let nA = sourceA.rows, nB = sourceB.rows
+    var coupling = [Double](repeating: 0, count: nA * nB * k)
+    for (ia, a) in rowsA.enumerated() {
+      for (ib, b) in rowsB.enumerated() {
+        for (it, t) in labels.enumerated() {
+          coupling[(a * nB + b) * k + t] = small.q[(ia * rowsB.count + ib) * kk + it]
+        }
+      }
+    }
+    let objective = conditionalEntropyObjective(coupling, pairs: nA * nB, k: k)
+    let hT = entropy(labelMass)
+    let information = hT + objective / naturalLogOf2
+    let lower = small.lower.map { hT + $0 / naturalLogOf2 } ?? information
+    return CouplingSolution(
+      information: information, lowerBound: min(lower, information + 1e-15),
+      coupling: coupling,
+      marginalResidual: marginalResidual(coupling),
+      newtonSteps: small.steps)
+  }
+
+  /// Largest absolute difference between the marginals of `q` and the
+  /// problem's tables.
+  func marginalResidual(_ q: [Double]) -> Double {
+    let nA = sourceA.rows, nB = sourceB.rows, k = sourceA.columns
+    var rA = sourceA.elements.map { -$0 }
+    var rB = sourceB.elements.map { -$0 }
+    for a in 0..<nA {
+      for b in 0..<nB {
+        for t in 0..<k {
+          let x = q[(a * nB + b) * k + t]
+          rA[a * k + t] += x
+          rB[b * k + t] += x
+        }
+      }
+    }
+    return max(rA.map(abs).max() ?? 0, rB.map(abs).max() ?? 0)
+  }
+}
+
+/// `F(q) = Σ q log(q / q(a,b))` in nats, i.e. `-H_q(T | A, B)`.
+func conditionalEntropyObjective(_ q: [Double], pairs: Int, k: Int) -> Double {
+  var total = 0.0
+  for pair in 0..<pairs {
+    var mass = 0.0
+    var sum = 0.0
+    for t in 0..<k {
+      let x = q[pair * k + t]
+      mass += x
+      sum += xLogX(x)
+    }
+    total += sum - xLogX(mass)
+  }
+  return total
+}
+
+/// Primal–dual interior-point method for the BROJA dual; see
+/// `CouplingProblem.solve`. Works on a reduced problem where every row and
+/// label has positive mass, `nA >= nB >= 2` and `k >= 2`.
+///
+/// Variables: multipliers `x = (λ, μ)` kept strictly dual feasible
+/// (`σ(a,b) = -g(a,b) > 0` on every pair with an allowed label) and pair
+/// masses `m > 0`. Newton steps on the perturbed KKT system
+/// `Σ m s = p` (marginals), `m σ = τ`; eliminating `m` leaves, per pair,
+/// the `k x k` block `diag(q) + c q qᵀ` with `c = (1/σ - 1)/m` in the
+/// system for `x`.
+final class InteriorPointSolver {
+  let nA: Int, nB: Int, k: Int
+  let pA: [Double], pB: [Double]
+  let rowMassA: [Double]
+  /// For each label, the row of B whose multiplier is fixed to 0 (gauge).
+  let pinned: [Int]
+  /// Whether a pair has at least one allowed label.
+  let pairAllowed: [Bool]
+  let pairCount: Int
+
+  var lambda: [Double], mu: [Double]
+  var mass: [Double]
+  // At the current x: slack σ = -g and softmax s.
+  var slack: [Double]
+  var soft: [Double]
+
+  static let negligibleMass = 1e-300
+  /// Problems whose augmented system has at most this many unknowns are
+  /// always solved with it (dense LU): exact to the end of the path.
+  static let augmentedLimit = 600
+  /// Use the reduced (Schur) system for small problems too (tests).
+  var useReduced = false
+
+  init(pA: [Double], pB: [Double], nA: Int, nB: Int, k: Int) {
+    self.nA = nA
+    self.nB = nB
+    self.k = k
+    self.pA = pA
+    self.pB = pB
+    rowMassA = (0..<nA).map { a in (0..<k).reduce(0.0) { $0 + pA[a * k + $1] } }
+    var labelMass = [Double](repeating: 0, count: k)
+    for a in 0..<nA { for t in 0..<k { labelMass[t] += pA[a * k + t] } }
+    pinned = (0..<k).map { t in (0..<nB).first { pB[$0 * k + t] > 0 }! }
+    var allowed = [Bool](repeating: false, count: nA * nB)
+    var initialMass = [Double](repeating: 0, count: nA * nB)
+    for a in 0..<nA {
+      for b in 0..<nB {
+        for t in 0..<k where pA[a * k + t] > 0 && pB[b * k + t] > 0 {
+          allowed[a * nB + b] = true
+          initialMass[a * nB + b] += pA[a * k + t] * pB[b * k + t] / labelMass[t]
+        }
+      }
+    }
+    pairAllowed = allowed
+    pairCount = allowed.filter { $0 }.count
+    // Start from the product coupling's multipliers, shifted strictly
+    // inside the dual feasible set.
+    lambda = (0..<(nA * k)).map { i in
+      pA[i] > 0 ? Double.log(pA[i]) - Double.log(labelMass[i % k]) : -.infinity
+    }
+    mu = pB.map { $0 > 0 ? Double.log($0) : -.infinity }
+    for t in 0..<k {
+      let shift = mu[pinned[t] * k + t]
+      for b in 0..<nB where pB[b * k + t] > 0 { mu[b * k + t] -= shift }
+      for a in 0..<nA where pA[a * k + t] > 0 { lambda[a * k + t] += shift }
+    }
+    mass = initialMass.map { max($0, 1e-12) }
+    slack = [Double](repeating: 0, count: nA * nB)
+    soft = [Double](repeating: 0, count: nA * nB * k)
+    var top = -Double.infinity
+    _ = evaluate(lambda: lambda, mu: mu, slack: &slack, soft: &soft, maxG: &top)
+    // Make every g <= -1/2.
+    let shift = top + 0.5
+    for i in 0..<lambda.count where pA[i] > 0 { lambda[i] -= shift }
+    _ = evaluate(lambda: lambda, mu: mu, slack: &slack, soft: &soft, maxG: &top)
+    for pair in 0..<(nA * nB) where !pairAllowed[pair] { mass[pair] = 0 }
+  }
+
+  /// Computes σ = -g and the softmax at (λ, μ). Returns false if some
+  /// allowed pair has g >= 0 (not strictly dual feasible).
+  func evaluate(lambda: [Double], mu: [Double], slack: inout [Double], soft: inout [Double], maxG: inout Double) -> Bool {
+    let k = self.k, nB = self.nB
+    var feasible = true
+    var top = -Double.infinity
+    lambda.withUnsafeBufferPointer { lam in
+      mu.withUnsafeBufferPointer { mu in
+        slack.withUnsafeMutableBufferPointer { sl in
+          soft.withUnsafeMutableBufferPointer { sf in
+            for a in 0..<nA {
+              for b in 0..<nB {
+                let pair = a * nB + b
+                guard pairAllowed[pair] else { sl[pair] = .infinity; continue }
+                var zmax = -Double.infinity
+                for t in 0..<k { zmax = max(zmax, lam[a * k + t] + mu[b * k + t]) }
+                var sum = 0.0
+                for t in 0..<k {
+                  let e = Double.exp(lam[a * k + t] + mu[b * k + t] - zmax)
+                  sf[pair * k + t] = e
+                  sum += e
+                }
+                let inverse = 1 / sum
+                for t in 0..<k { sf[pair * k + t] *= inverse }
+                let g = zmax + Double.log(sum)
+                top = max(top, g)
+                if !(g < 0) { feasible = false }
+                sl[pair] = -g
+              }
+            }
+          }
+        }
+      }
+    }
+    maxG = top
+    return feasible
+  }
+
+  /// Marginal residuals `p - Σ m s`.
+  func residuals() -> (rA: [Double], rB: [Double]) {
+    var rA = pA, rB = pB
+    for a in 0..<nA {
+      for b in 0..<nB {
+        let pair = a * nB + b
+        let m = mass[pair]
+        guard m > 0 else { continue }
+        for t in 0..<k {
+          let x = m * soft[pair * k + t]
+          rA[a * k + t] -= x
+          rB[b * k + t] -= x
+        }
+      }
+    }
+    return (rA, rB)
+  }
+
+  // MARK: Newton systems
+
+  struct Factorization {
+    /// `A_a^{-1}` for every row a, `k x k` each.
+    var inverses: [Double]
+    /// Cholesky factor of the Schur complement on the B multipliers.
+    var schur: [Double]
+    /// Per pair: `1/σ - 1`; the pair's block is `diag(q) + (1/σ - 1) s qᵀ`.
+    var coefficient: [Double]
+  }
+
+  /// Factors `H = Σ_pairs Eᵀ (diag(q) + v qᵀ) E` at the current point,
+  /// where `q = m s` and `v = (1/σ - 1) s` (so `v qᵀ = c q qᵀ` with
+  /// `c = (1/σ - 1)/m`, written without dividing by a vanishing `m`).
+  func factor() -> Factorization? {
+    let k = self.k, nA = self.nA, nB = self.nB
+    let dim = nB * k
+    var coefficient = [Double](repeating: 0, count: nA * nB)
+    for pair in 0..<(nA * nB) where pairAllowed[pair] {
+      coefficient[pair] = 1 / slack[pair] - 1
+    }
+    var schur = [Double](repeating: 0, count: dim * dim)
+    var inverses = [Double](repeating: 0, count: nA * k * k)
+    var scratch = [Double](repeating: 0, count: k * k + k)
+    var block = [Double](repeating: 0, count: k * k)
+    var active = [Int]()
+    var qs = [Double]()  // q = m s per active pair
+    var vs = [Double]()  // v = (1/σ - 1) s per active pair
+    var us = [Double]()  // A_a^{-1} q per active pair
+    var ok = true
+    schur.withUnsafeMutableBufferPointer { S in
+      for a in 0..<nA {
+        for i in 0..<(k * k) { block[i] = 0 }
+        active.removeAll(keepingCapacity: true)
+        qs.removeAll(keepingCapacity: true)
+        vs.removeAll(keepingCapacity: true)
+        for b in 0..<nB {
+          let pair = a * nB + b
+          let m = mass[pair]
+          guard m > Self.negligibleMass else { continue }
+          active.append(b)
+          let f = coefficient[pair]
+          for t in 0..<k {
+            qs.append(m * soft[pair * k + t])
+            vs.append(f * soft[pair * k + t])
+          }
+          let j = active.count - 1
+          for t in 0..<k {
+            let qt = qs[j * k + t]
+            let vt = vs[j * k + t]
+            block[t * k + t] += qt
+            let row = (b * k + t) * dim + b * k
+            S[row + t] += qt
+            for s in 0..<k {
+              let v = vt * qs[j * k + s]
+              block[t * k + s] += v
+              S[row + s] += v
+            }
+          }
+        }
+        for t in 0..<k where pA[a * k + t] == 0 { block[t * k + t] = 1 }
+        let inverted = block.withUnsafeMutableBufferPointer { blk in
+          scratch.withUnsafeMutableBufferPointer { sc in
+            invertPositiveDefinite(blk.baseAddress!, k, scratch: sc.baseAddress!)
+          }
+        }
+        guard inverted else { if debugSolver { print("block inversion failed", a, block, active, qs, vs) }; ok = false; return }
+        for i in 0..<(k * k) { inverses[a * k * k + i] = block[i] }
+        let count = active.count
+        us = [Double](repeating: 0, count: count * k)
+        for j in 0..<count {
+          for t in 0..<k {
+            var u = 0.0
+            for r in 0..<k { u += block[t * k + r] * qs[j * k + r] }
+            us[j * k + t] = u
+          }
+        }
+        // S_bb' -= B_b G B_b' with B = diag(q) + v qᵀ (symmetric), u = G q:
+        // G∘(q q'ᵀ) + (q∘u') v'ᵀ + v (u∘q')ᵀ + (q·u') v v'ᵀ.
+        for j in 0..<count {
+          let b = active[j]
+          for j2 in j..<count {
+            let b2 = active[j2]
+            var qu = 0.0
+            for t in 0..<k { qu += qs[j * k + t] * us[j2 * k + t] }
+            for t in 0..<k {
+              let qt = qs[j * k + t]
+              let vt = vs[j * k + t]
+              let left = qt * us[j2 * k + t]
+              let both = qu * vt
+              let base = (b * k + t) * dim + b2 * k
+              for s in 0..<k {
+                let q2 = qs[j2 * k + s]
+                let v2 = vs[j2 * k + s]
+                S[base + s] -= block[t * k + s] * qt * q2 + left * v2
+                  + vt * us[j * k + s] * q2 + both * v2
+              }
+            }
+          }
+        }
+      }
+      for i in 0..<dim {
+        for j in 0..<i where i / k != j / k { S[i * dim + j] = S[j * dim + i] }
+      }
+      for b in 0..<nB {
+        for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b {
+          let i = b * k + t
+          for j in 0..<dim {
+            S[i * dim + j] = 0
+            S[j * dim + i] = 0
+          }
+          S[i * dim + i] = 1
+        }
+      }
+    }
+    guard ok else { return nil }
+    var largest = 0.0
+    for i in 0..<dim { largest = max(largest, schur[i * dim + i]) }
+    var ridge = largest * 1e-15
+    if debugSolver { print("schur", schur, "slack", slack, "mass", mass) }
+    while ridge <= largest * 1e-4 {
+      var trial = schur
+      let factored = trial.withUnsafeMutableBufferPointer { S in
+        for i in 0..<dim { S[i * dim + i] += ridge }
+        return choleskyFactor(S.baseAddress!, dim)
+      }
+      if factored { return Factorization(inverses: inverses, schur: trial, coefficient: coefficient) }
+      ridge *= 100
+    }
+    return nil
+  }
+
+  /// Solves `H (dA, dB) = (rA, rB)`; fixed multipliers get 0.
+  func solve(_ f: Factorization, rA: [Double], rB: [Double]) -> (dA: [Double], dB: [Double]) {
+    let k = self.k, nA = self.nA, nB = self.nB
+    var rhsB = rB
+    var y = [Double](repeating: 0, count: k)
+    for a in 0..<nA {
+      for t in 0..<k {
+        var s = 0.0
+        for r in 0..<k { s += f.inverses[a * k * k + t * k + r] * rA[a * k + r] }
+        y[t] = s
+      }
+      for b in 0..<nB {
+        let pair = a * nB + b
+        let m = mass[pair]
+        guard m > Self.negligibleMass else { continue }
+        let c = f.coefficient[pair]
+        var qy = 0.0
+        for t in 0..<k { qy += soft[pair * k + t] * y[t] }
+        qy *= m
+        for t in 0..<k { rhsB[b * k + t] -= soft[pair * k + t] * (m * y[t] + c * qy) }
+      }
+    }
+    for b in 0..<nB {
+      for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b { rhsB[b * k + t] = 0 }
+    }
+    f.schur.withUnsafeBufferPointer { S in
+      rhsB.withUnsafeMutableBufferPointer { r in choleskySolve(S.baseAddress!, nB * k, r.baseAddress!) }
+    }
+    let dB = rhsB
+    var dA = [Double](repeating: 0, count: nA * k)
+    var r = [Double](repeating: 0, count: k)
+    for a in 0..<nA {
+      for t in 0..<k { r[t] = rA[a * k + t] }
+      for b in 0..<nB {
+        let pair = a * nB + b
+        let m = mass[pair]
+        guard m > Self.negligibleMass else { continue }
+        let c = f.coefficient[pair]
+        var qd = 0.0
+        for t in 0..<k { qd += soft[pair * k + t] * dB[b * k + t] }
+        qd *= m
+        for t in 0..<k { r[t] -= soft[pair * k + t] * (m * dB[b * k + t] + c * qd) }
+      }
+      for t in 0..<k where pA[a * k + t] > 0 {
+        var s = 0.0
+        for u in 0..<k { s += f.inverses[a * k * k + t * k + u] * r[u] }
+        dA[a * k + t] = s
+      }
+    }
+    return (dA, dB)
+  }
+
+  /// `s · dz` per pair, the first-order decrease of σ along (dA, dB).
+  func slackRates(_ dA: [Double], _ dB: [Double]) -> [Double] {
+    var rates = [Double](repeating: 0, count: nA * nB)
+    for a in 0..<nA {
+      for b in 0..<nB {
+        let pair = a * nB + b
+        guard pairAllowed[pair] else { continue }
+        var v = 0.0
+        for t in 0..<k {
+          let sv = soft[pair * k + t]
+          if sv > 0 { v += sv * (dA[a * k + t] + dB[b * k + t]) }
+        }
+        rates[pair] = v
+      }
+    }
+    return rates
+  }
+
+  /// The Newton right-hand side `p - Σ s (target ⊘ σ)` for pair targets of
+  /// `m σ` (τ, possibly with a corrector term).
+  func rightHandSide(targets: [Double]) -> (rA: [Double], rB: [Double]) {
+    var rA = pA, rB = pB
+    for a in 0..<nA {
+      for b in 0..<nB {
+        let pair = a * nB + b
+        guard pairAllowed[pair] else { continue }
+        let weight = targets[pair] / slack[pair]
+        for t in 0..<k {
+          let x = soft[pair * k + t] * weight
+          rA[a * k + t] -= x
+          rB[b * k + t] -= x
+        }
+      }
+    }
+    return (rA, rB)
+  }
+
+
+  /// Solves the Newton system for (dx, dm) without eliminating the masses
+  /// of active pairs (`σ < m`), whose rank-one terms `m/σ` would otherwise
+  /// swamp the system; stable to the end of the path. `targets` are the
+  /// pair targets of `m σ`. Dense LU; used for small problems and when the
+  /// reduced system cannot be factored.
+  func augmentedStep(targets: [Double]) -> (dA: [Double], dB: [Double], dm: [Double])? {
+    let k = self.k, nA = self.nA, nB = self.nB
+    let (rA, rB) = residuals()
+    var active = [Int](repeating: -1, count: nA * nB)
+    var count = 0
+    for pair in 0..<(nA * nB) where pairAllowed[pair] && slack[pair] < mass[pair] {
+      active[pair] = count
+      count += 1
+    }
+    let offsetB = nA * k
+    let offsetM = (nA + nB) * k
+    let n = offsetM + count
+    var matrix = [Double](repeating: 0, count: n * n)
+    var rhs = [Double](repeating: 0, count: n)
+    for i in 0..<(nA * k) { rhs[i] = rA[i] }
+    for i in 0..<(nB * k) { rhs[offsetB + i] = rB[i] }
+    let solved: Bool = matrix.withUnsafeMutableBufferPointer { M in
+      for a in 0..<nA {
+        for b in 0..<nB {
+          let pair = a * nB + b
+          guard pairAllowed[pair] else { continue }
+          let m = mass[pair], sigma = slack[pair]
+          let rowsOf = [a * k, offsetB + b * k]
+          let j = active[pair]
+          // Rank-one weight: -m for active (δm kept), m(1/σ - 1) otherwise.
+          let rankOne = j >= 0 ? -m : m * (1 / sigma - 1)
+          for t in 0..<k {
+            let st = soft[pair * k + t]
+            guard st > 0 else { continue }
+            for base in rowsOf {
+              let row = (base + t) * n
+              M[row + a * k + t] += m * st
+              M[row + offsetB + b * k + t] += m * st
+              for u in 0..<k {
+                let v = rankOne * st * soft[pair * k + u]
+                M[row + a * k + u] += v
+                M[row + offsetB + b * k + u] += v
+              }
+              if j >= 0 {
+                M[row + offsetM + j] += st
+              } else {
+                rhs[base + t] -= st * (targets[pair] - m * sigma) / sigma
+              }
+            }
+          }
+          if j >= 0 {
+            // σ δm - m sᵀ dz = target - m σ.
+            let row = (offsetM + j) * n
+            M[row + offsetM + j] = sigma
+            for u in 0..<k {
+              M[row + a * k + u] -= m * soft[pair * k + u]
+              M[row + offsetB + b * k + u] -= m * soft[pair * k + u]
+            }
+            rhs[offsetM + j] = targets[pair] - m * sigma
+          }
+        }
+      }
+      // Fixed multipliers: identity rows (their marginal rows are either
+      // empty or, for the gauge, implied by the others).
+      func fix(_ i: Int) {
+        for c in 0..<n { M[i * n + c] = 0 }
+        M[i * n + i] = 1
+        rhs[i] = 0
+      }
+      for i in 0..<(nA * k) where pA[i] == 0 { fix(i) }
+      for b in 0..<nB {
+        for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b { fix(offsetB + b * k + t) }
+      }
+      return rhs.withUnsafeMutableBufferPointer { r in luSolve(M.baseAddress!, n, r.baseAddress!) }
+    }
+    guard solved else { return nil }
+    let dA = Array(rhs[0..<(nA * k)])
+    let dB = Array(rhs[offsetB..<offsetM])
+    var dm = [Double](repeating: 0, count: nA * nB)
+    for pair in 0..<(nA * nB) where pairAllowed[pair] {
+      let a = pair / nB, b = pair % nB
+      if active[pair] >= 0 {
+        dm[pair] = rhs[offsetM + active[pair]]
+      } else {
+        var rate = 0.0
+        for t in 0..<k where soft[pair * k + t] > 0 {
+          rate += soft[pair * k + t] * (dA[a * k + t] + dB[b * k + t])
+        }
+        dm[pair] = (targets[pair] - mass[pair] * slack[pair] + mass[pair] * rate) / slack[pair]
+      }
+    }
+    return (dA, dB, dm)
+  }
+
+  // MARK: Iterations
+
+  /// A Newton direction for pair targets of `m σ`.
+  func direction(targets: [Double], factorization: Factorization?) -> (dA: [Double], dB: [Double], dm: [Double])? {
+    if let f = factorization {
+      let rhs = rightHandSide(targets: targets)
+      let (dA, dB) = solve(f, rA: rhs.rA, rB: rhs.rB)
+      let rates = slackRates(dA, dB)
+      var dm = [Double](repeating: 0, count: mass.count)
+      for pair in 0..<mass.count where pairAllowed[pair] {
+        dm[pair] = (targets[pair] - mass[pair] * slack[pair] + mass[pair] * rates[pair]) / slack[pair]
+      }
+      return (dA, dB, dm)
+    }
+    return augmentedStep(targets: targets)
+  }
+
+  struct Outcome {
+    var q: [Double]
+    /// `F` at `q`, nats (upper end).
+    var upperNats: Double
+    /// Dual bound on `F`, nats (lower end).
+    var lowerNats: Double
+    var steps: Int
+    var gapBits: Double { (upperNats - lowerNats) / naturalLogOf2 }
+  }
+
+  func run(options: SolverOptions) -> Outcome {
+    var steps = 0
+    var best: Outcome? = nil
+    let n = Double(pairCount)
+    while steps < options.maximumNewtonSteps {
+      let complementarity = (0..<mass.count).reduce(0.0) { pairAllowed[$1] ? $0 + mass[$1] * slack[$1] : $0 }
+      let (resA, resB) = residuals()
+      let residual = max(resA.map(abs).max() ?? 0, resB.map(abs).max() ?? 0)
+      if complementarity / naturalLogOf2 < options.targetGap / 4 && residual < 1e-9 {
+        let outcome = certify()
+        if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
+        if outcome.gapBits <= options.targetGap { break }
+      }
+      let smallEnough = (nA + nB) * k + pairCount <= Self.augmentedLimit
+      var f: Factorization? = nil
+      if !smallEnough || useReduced {
+        f = factor()
+        if f == nil && !smallEnough { if debugSolver { print("factor failed") }; break }
+      }
+      let average = complementarity / n
+      // Predictor (affine scaling): targets m σ -> 0.
+      let zero = [Double](repeating: 0, count: mass.count)
+      guard let (aA, aB, dmAffine) = direction(targets: zero, factorization: f) else { break }
+      let rateAffine = slackRates(aA, aB)
+      let alphaAffine = stepBound(dm: dmAffine, rates: rateAffine, fraction: 1)
+      var affineComplementarity = 0.0
+      for pair in 0..<mass.count where pairAllowed[pair] {
+        affineComplementarity += (mass[pair] + alphaAffine * dmAffine[pair])
+          * (slack[pair] - alphaAffine * rateAffine[pair])
+      }
+      let ratio = max(0, affineComplementarity) / max(complementarity, 1e-300)
+      let tau = ratio * ratio * ratio * average
+      // Corrector: targets τ - Δm_aff Δσ_aff.
+      var targets = [Double](repeating: 0, count: mass.count)
+      for pair in 0..<mass.count where pairAllowed[pair] {
+        targets[pair] = tau + dmAffine[pair] * rateAffine[pair]
+      }
+      guard let (dA, dB, dm) = direction(targets: targets, factorization: f) else { break }
+      let rates = slackRates(dA, dB)
+      var alpha = min(1, stepBound(dm: dm, rates: rates, fraction: 0.995))
+      // The slack is nonlinear in x: backtrack until strictly feasible.
+      var newLambda = lambda, newMu = mu
+      var newSlack = slack, newSoft = soft
+      var accepted = false
+      for _ in 0..<60 {
+        for i in 0..<lambda.count where pA[i] > 0 { newLambda[i] = lambda[i] + alpha * dA[i] }
+        for i in 0..<mu.count where pB[i] > 0 { newMu[i] = mu[i] + alpha * dB[i] }
+        var top = 0.0
+        if evaluate(lambda: newLambda, mu: newMu, slack: &newSlack, soft: &newSoft, maxG: &top) {
+          // Keep σ from collapsing relative to its linear prediction.
+          var fine = true
+          for pair in 0..<mass.count where pairAllowed[pair] {
+            if newSlack[pair] < 0.01 * slack[pair] && newSlack[pair] < 0.5 * (slack[pair] - alpha * rates[pair]) {
+              fine = false
+              break
+            }
+          }
+          if fine { accepted = true; break }
+        }
+        alpha *= 0.5
+      }
+      steps += 1
+      guard accepted else { if debugSolver { print("not accepted", alpha) }; break }
+      lambda = newLambda
+      mu = newMu
+      slack = newSlack
+      soft = newSoft
+      for pair in 0..<mass.count where pairAllowed[pair] {
+        mass[pair] = max(mass[pair] + alpha * dm[pair], 1e-300)
+      }
+      if debugSolver { print("step", steps, "alpha", alpha, "comp", complementarity, "res", residual, "tau", tau) }
+    }
+    let outcome = certify()
+    if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
+    var result = best!
+    result.steps = steps
+    return result
+  }
+
+  /// Largest step in (0, 1] keeping m > 0 and the linearized σ > 0, times
+  /// `fraction`.
+  func stepBound(dm: [Double], rates: [Double], fraction: Double) -> Double {
+    var alpha = 1.0
+    for pair in 0..<mass.count where pairAllowed[pair] {
+      if dm[pair] < 0 { alpha = min(alpha, fraction * mass[pair] / -dm[pair]) }
+      if rates[pair] > 0 { alpha = min(alpha, fraction * slack[pair] / rates[pair]) }
+    }
+    return alpha
+  }
+
+  func objective(_ q: [Double]) -> Double {
+    conditionalEntropyObjective(q, pairs: nA * nB, k: k)
+  }
+
+  /// The coupling `m s` rounded onto the marginals, and the dual bound (in
+  /// nats, of `F = -H(T|A,B)`) at the current multipliers.
+  func certify() -> Outcome {
+    var q = [Double](repeating: 0, count: nA * nB * k)
+    for pair in 0..<(nA * nB) where pairAllowed[pair] {
+      for t in 0..<k { q[pair * k + t] = mass[pair] * soft[pair * k + t] }
+    }
+    roundOntoMarginals(&q)
+    // Σ λ p(a,t) + Σ μ p(b,t) - Σ_a p(a) max_b g(a,b).
+    var bound = 0.0
+    for i in 0..<(nA * k) where pA[i] > 0 { bound += lambda[i] * pA[i] }
+    for i in 0..<(nB * k) where pB[i] > 0 { bound += mu[i] * pB[i] }
+    for a in 0..<nA {
+      var top = -Double.infinity
+      for b in 0..<nB where pairAllowed[a * nB + b] { top = max(top, -slack[a * nB + b]) }
+      bound -= rowMassA[a] * top
+    }
+    return Outcome(q: q, upperNats: objective(q), lowerNats: bound, steps: 0)
+  }
+
+  /// Altschuler–Weed–Rigollet rounding of every label slice onto its
+  /// transport polytope: scale rows down, scale columns down, then add the
+  /// outer product of the remaining deficits. Mass only enters cells whose
+  /// row and column masses are both positive.
+  func roundOntoMarginals(_ q: inout [Double]) {
+    for t in 0..<k {
+      var rowSum = [Double](repeating: 0, count: nA)
+      for a in 0..<nA { for b in 0..<nB { rowSum[a] += q[(a * nB + b) * k + t] } }
+      for a in 0..<nA where rowSum[a] > pA[a * k + t] {
+        let scale = pA[a * k + t] / rowSum[a]
+        for b in 0..<nB { q[(a * nB + b) * k + t] *= scale }
+      }
+      var columnSum = [Double](repeating: 0, count: nB)
+      for a in 0..<nA { for b in 0..<nB { columnSum[b] += q[(a * nB + b) * k + t] } }
+      for b in 0..<nB where columnSum[b] > pB[b * k + t] {
+        let scale = pB[b * k + t] / columnSum[b]
+        for a in 0..<nA { q[(a * nB + b) * k + t] *= scale }
+      }
+      var rowDeficit = [Double](repeating: 0, count: nA)
+      var columnDeficit = [Double](repeating: 0, count: nB)
+      for a in 0..<nA {
+        for b in 0..<nB {
+          let x = q[(a * nB + b) * k + t]
+          rowDeficit[a] += x
+          columnDeficit[b] += x
+        }
+      }
+      var total = 0.0
+      for a in 0..<nA { rowDeficit[a] = max(0, pA[a * k + t] - rowDeficit[a]); total += rowDeficit[a] }
+      for b in 0..<nB { columnDeficit[b] = max(0, pB[b * k + t] - columnDeficit[b]) }
+      guard total > 0 else { continue }
+      for a in 0..<nA where rowDeficit[a] > 0 {
+        for b in 0..<nB where columnDeficit[b] > 0 {
+          q[(a * nB + b) * k + t] += rowDeficit[a] * columnDeficit[b] / total
+        }
+      }
+    }
+  }
+}
+
+nonisolated(unsafe) var debugSolver = false

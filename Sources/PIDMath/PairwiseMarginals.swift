@@ -1,0 +1,69 @@
+/// The three pairwise tables `p(x1, y)`, `p(x2, y)`, `p(x1, x2)`: all that
+/// the semi-supervised setting observes.
+///
+/// Each table is normalized to total mass 1. Shapes must agree
+/// (`n1 x k`, `n2 x k`, `n1 x n2`); the shared single marginals
+/// (`p(x1)` from two tables, `p(x2)` from two, `p(y)` from two) are checked
+/// against `tolerance` in total variation.
+public struct PairwiseMarginals: Equatable, Sendable {
+  /// `p(x1, y)`, `n1 x k`.
+  public let x1y: Matrix
+  /// `p(x2, y)`, `n2 x k`.
+  public let x2y: Matrix
+  /// `p(x1, x2)`, `n1 x n2`.
+  public let x1x2: Matrix
+
+  public var n1: Int { x1y.rows }
+  public var n2: Int { x2y.rows }
+  public var k: Int { x1y.columns }
+
+  /// Validates, normalizes and checks consistency.
+  ///
+  /// - Parameter tolerance: largest total-variation distance allowed
+  ///   between two estimates of the same single marginal.
+  /// - Throws: `TableError` naming the table or marginal at fault.
+  public init(x1y: Matrix, x2y: Matrix, x1x2: Matrix, tolerance: Double = 1e-9) throws(TableError) {
+    guard x1y.columns == x2y.columns else {
+      throw .shapeMismatch("p_x1y has \(x1y.columns) labels but p_x2y has \(x2y.columns)")
+    }
+    guard x1x2.rows == x1y.rows else {
+      throw .shapeMismatch("p_x1x2 has \(x1x2.rows) rows (x1) but p_x1y has \(x1y.rows)")
+    }
+    guard x1x2.columns == x2y.rows else {
+      throw .shapeMismatch("p_x1x2 has \(x1x2.columns) columns (x2) but p_x2y has \(x2y.rows) rows")
+    }
+    let a = Matrix(rows: x1y.rows, columns: x1y.columns,
+                   elements: try normalized(x1y.elements, shape: [x1y.rows, x1y.columns], name: "p_x1y"))
+    let b = Matrix(rows: x2y.rows, columns: x2y.columns,
+                   elements: try normalized(x2y.elements, shape: [x2y.rows, x2y.columns], name: "p_x2y"))
+    let c = Matrix(rows: x1x2.rows, columns: x1x2.columns,
+                   elements: try normalized(x1x2.elements, shape: [x1x2.rows, x1x2.columns], name: "p_x1x2"))
+    let checks: [(String, [Double], [Double])] = [
+      ("p(y) from p_x1y and from p_x2y", a.columnSums, b.columnSums),
+      ("p(x1) from p_x1y and from p_x1x2", a.rowSums, c.rowSums),
+      ("p(x2) from p_x2y and from p_x1x2", b.rowSums, c.columnSums),
+    ]
+    for (name, u, v) in checks {
+      let tv = totalVariation(u, v)
+      if tv > tolerance {
+        throw .inconsistentMarginals("\(name) disagree: total variation \(tv) exceeds tolerance \(tolerance)")
+      }
+    }
+    self.init(unchecked: a, b, c)
+  }
+
+  /// Tables known to be consistent (marginals of one joint).
+  init(unchecked x1y: Matrix, _ x2y: Matrix, _ x1x2: Matrix) {
+    self.x1y = x1y
+    self.x2y = x2y
+    self.x1x2 = x1x2
+  }
+}
+
+/// Total-variation distance `(1/2) Σ |u - v|`.
+public func totalVariation(_ u: [Double], _ v: [Double]) -> Double {
+  precondition(u.count == v.count)
+  var sum = 0.0
+  for i in u.indices { sum += abs(u[i] - v[i]) }
+  return sum / 2
+}

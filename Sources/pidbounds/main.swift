@@ -1,0 +1,3 @@
+import PIDCommands
+
+PIDBoundsCommand.main()
