@@ -144,14 +144,20 @@ final class InteriorPointSolver {
 
   var lambda: [Double], mu: [Double]
   var mass: [Double]
-  // At the current x: slack σ = -g and softmax s.
+  /// The slack variable σ > 0 of `g + σ = 0` (equal to -g only at the
+  /// limit: steps are taken in (x, m, σ) jointly).
   var slack: [Double]
+  // At the current x: g and the softmax s.
+  var gValue: [Double]
   var soft: [Double]
 
   static let negligibleMass = 1e-300
   /// Problems whose augmented system has at most this many unknowns are
   /// always solved with it (dense LU): exact to the end of the path.
-  static let augmentedLimit = 600
+  static let augmentedLimit = 100
+  /// Above this many unknowns the augmented system is too slow even as a
+  /// fallback.
+  static let augmentedFallbackLimit = 3000
   /// Use the reduced (Schur) system for small problems too (tests).
   var useReduced = false
 
@@ -189,31 +195,33 @@ final class InteriorPointSolver {
       for a in 0..<nA where pA[a * k + t] > 0 { lambda[a * k + t] += shift }
     }
     mass = initialMass.map { max($0, 1e-12) }
-    slack = [Double](repeating: 0, count: nA * nB)
+    gValue = [Double](repeating: 0, count: nA * nB)
     soft = [Double](repeating: 0, count: nA * nB * k)
+    slack = []
     var top = -Double.infinity
-    _ = evaluate(lambda: lambda, mu: mu, slack: &slack, soft: &soft, maxG: &top)
+    _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
     // Make every g <= -1/2.
     let shift = top + 0.5
     for i in 0..<lambda.count where pA[i] > 0 { lambda[i] -= shift }
-    _ = evaluate(lambda: lambda, mu: mu, slack: &slack, soft: &soft, maxG: &top)
+    _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
+    slack = gValue.map { $0.isFinite ? -$0 : 1 }
     for pair in 0..<(nA * nB) where !pairAllowed[pair] { mass[pair] = 0 }
   }
 
-  /// Computes σ = -g and the softmax at (λ, μ). Returns false if some
-  /// allowed pair has g >= 0 (not strictly dual feasible).
-  func evaluate(lambda: [Double], mu: [Double], slack: inout [Double], soft: inout [Double], maxG: inout Double) -> Bool {
+  /// Computes g and the softmax at (λ, μ). Returns false if some allowed
+  /// pair has g >= 0 (not strictly dual feasible).
+  func evaluate(lambda: [Double], mu: [Double], g gOut: inout [Double], soft: inout [Double], maxG: inout Double) -> Bool {
     let k = self.k, nB = self.nB
     var feasible = true
     var top = -Double.infinity
     lambda.withUnsafeBufferPointer { lam in
       mu.withUnsafeBufferPointer { mu in
-        slack.withUnsafeMutableBufferPointer { sl in
+        gOut.withUnsafeMutableBufferPointer { sl in
           soft.withUnsafeMutableBufferPointer { sf in
             for a in 0..<nA {
               for b in 0..<nB {
                 let pair = a * nB + b
-                guard pairAllowed[pair] else { sl[pair] = .infinity; continue }
+                guard pairAllowed[pair] else { sl[pair] = -.infinity; continue }
                 var zmax = -Double.infinity
                 for t in 0..<k { zmax = max(zmax, lam[a * k + t] + mu[b * k + t]) }
                 var sum = 0.0
@@ -227,7 +235,7 @@ final class InteriorPointSolver {
                 let g = zmax + Double.log(sum)
                 top = max(top, g)
                 if !(g < 0) { feasible = false }
-                sl[pair] = -g
+                sl[pair] = g
               }
             }
           }
@@ -265,6 +273,8 @@ final class InteriorPointSolver {
     var schur: [Double]
     /// Per pair: `1/σ - 1`; the pair's block is `diag(q) + (1/σ - 1) s qᵀ`.
     var coefficient: [Double]
+    /// Whether a ridge had to be added: solves are then refined.
+    var regularized: Bool
   }
 
   /// Factors `H = Σ_pairs Eᵀ (diag(q) + v qᵀ) E` at the current point,
@@ -375,21 +385,67 @@ final class InteriorPointSolver {
     var largest = 0.0
     for i in 0..<dim { largest = max(largest, schur[i * dim + i]) }
     var ridge = largest * 1e-15
-    if debugSolver { print("schur", schur, "slack", slack, "mass", mass) }
-    while ridge <= largest * 1e-4 {
+    while ridge <= largest * 1e-6 {
       var trial = schur
       let factored = trial.withUnsafeMutableBufferPointer { S in
         for i in 0..<dim { S[i * dim + i] += ridge }
         return choleskyFactor(S.baseAddress!, dim)
       }
-      if factored { return Factorization(inverses: inverses, schur: trial, coefficient: coefficient) }
+      if factored {
+        return Factorization(inverses: inverses, schur: trial, coefficient: coefficient, regularized: ridge > largest * 1e-14)
+      }
       ridge *= 100
     }
     return nil
   }
 
-  /// Solves `H (dA, dB) = (rA, rB)`; fixed multipliers get 0.
+  /// Solves `H (dA, dB) = (rA, rB)`; fixed multipliers get 0. When the
+  /// factorization needed a ridge (rounding near the end of the path), the
+  /// solution is improved by iterative refinement against the exact `H`.
   func solve(_ f: Factorization, rA: [Double], rB: [Double]) -> (dA: [Double], dB: [Double]) {
+    var (dA, dB) = solveOnce(f, rA: rA, rB: rB)
+    guard f.regularized else { return (dA, dB) }
+    for _ in 0..<8 {
+      let (hA, hB) = applyHessian(f, dA, dB)
+      var eA = rA, eB = rB
+      for i in 0..<eA.count { eA[i] -= hA[i] }
+      for i in 0..<eB.count { eB[i] -= hB[i] }
+      let (cA, cB) = solveOnce(f, rA: eA, rB: eB)
+      for i in 0..<dA.count { dA[i] += cA[i] }
+      for i in 0..<dB.count { dB[i] += cB[i] }
+    }
+    return (dA, dB)
+  }
+
+  /// `H (dA, dB)` computed pair by pair, with fixed multipliers as identity.
+  func applyHessian(_ f: Factorization, _ dA: [Double], _ dB: [Double]) -> ([Double], [Double]) {
+    var hA = [Double](repeating: 0, count: dA.count)
+    var hB = [Double](repeating: 0, count: dB.count)
+    for a in 0..<nA {
+      for b in 0..<nB {
+        let pair = a * nB + b
+        let m = mass[pair]
+        guard m > Self.negligibleMass else { continue }
+        var qz = 0.0
+        for t in 0..<k { qz += soft[pair * k + t] * (dA[a * k + t] + dB[b * k + t]) }
+        qz *= m
+        let c = f.coefficient[pair]
+        for t in 0..<k {
+          let st = soft[pair * k + t]
+          let v = st * (m * (dA[a * k + t] + dB[b * k + t]) + c * qz)
+          hA[a * k + t] += v
+          hB[b * k + t] += v
+        }
+      }
+    }
+    for i in 0..<hA.count where pA[i] == 0 { hA[i] = dA[i] }
+    for b in 0..<nB {
+      for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b { hB[b * k + t] = dB[b * k + t] }
+    }
+    return (hA, hB)
+  }
+
+  func solveOnce(_ f: Factorization, rA: [Double], rB: [Double]) -> (dA: [Double], dB: [Double]) {
     let k = self.k, nA = self.nA, nB = self.nB
     var rhsB = rB
     var y = [Double](repeating: 0, count: k)
@@ -458,15 +514,15 @@ final class InteriorPointSolver {
     return rates
   }
 
-  /// The Newton right-hand side `p - Σ s (target ⊘ σ)` for pair targets of
-  /// `m σ` (τ, possibly with a corrector term).
+  /// The Newton right-hand side `p - Σ s (target + m(g + σ))/σ` for pair
+  /// targets of `m σ` (τ, possibly with a corrector term).
   func rightHandSide(targets: [Double]) -> (rA: [Double], rB: [Double]) {
     var rA = pA, rB = pB
     for a in 0..<nA {
       for b in 0..<nB {
         let pair = a * nB + b
         guard pairAllowed[pair] else { continue }
-        let weight = targets[pair] / slack[pair]
+        let weight = (targets[pair] + mass[pair] * (gValue[pair] + slack[pair])) / slack[pair]
         for t in 0..<k {
           let x = soft[pair * k + t] * weight
           rA[a * k + t] -= x
@@ -524,19 +580,20 @@ final class InteriorPointSolver {
               if j >= 0 {
                 M[row + offsetM + j] += st
               } else {
-                rhs[base + t] -= st * (targets[pair] - m * sigma) / sigma
+                rhs[base + t] -= st * (targets[pair] + m * gValue[pair]) / sigma
               }
             }
           }
           if j >= 0 {
-            // σ δm - m sᵀ dz = target - m σ.
+            // σ δm - m sᵀ dz = target + m g  (from m dσ + σ δm = target - mσ
+            // and dσ = -(g + σ) - sᵀ dz).
             let row = (offsetM + j) * n
             M[row + offsetM + j] = sigma
             for u in 0..<k {
               M[row + a * k + u] -= m * soft[pair * k + u]
               M[row + offsetB + b * k + u] -= m * soft[pair * k + u]
             }
-            rhs[offsetM + j] = targets[pair] - m * sigma
+            rhs[offsetM + j] = targets[pair] + m * gValue[pair]
           }
         }
       }
@@ -566,13 +623,20 @@ final class InteriorPointSolver {
         for t in 0..<k where soft[pair * k + t] > 0 {
           rate += soft[pair * k + t] * (dA[a * k + t] + dB[b * k + t])
         }
-        dm[pair] = (targets[pair] - mass[pair] * slack[pair] + mass[pair] * rate) / slack[pair]
+        dm[pair] = (targets[pair] + mass[pair] * (gValue[pair] + rate)) / slack[pair]
       }
     }
     return (dA, dB, dm)
   }
 
   // MARK: Iterations
+
+  /// Pairs whose mass is kept in the augmented system (`σ < m`).
+  func activeCount() -> Int {
+    var count = 0
+    for pair in 0..<(nA * nB) where pairAllowed[pair] && slack[pair] < mass[pair] { count += 1 }
+    return count
+  }
 
   /// A Newton direction for pair targets of `m σ`.
   func direction(targets: [Double], factorization: Factorization?) -> (dA: [Double], dB: [Double], dm: [Double])? {
@@ -582,7 +646,7 @@ final class InteriorPointSolver {
       let rates = slackRates(dA, dB)
       var dm = [Double](repeating: 0, count: mass.count)
       for pair in 0..<mass.count where pairAllowed[pair] {
-        dm[pair] = (targets[pair] - mass[pair] * slack[pair] + mass[pair] * rates[pair]) / slack[pair]
+        dm[pair] = (targets[pair] + mass[pair] * (gValue[pair] + rates[pair])) / slack[pair]
       }
       return (dA, dB, dm)
     }
@@ -607,68 +671,56 @@ final class InteriorPointSolver {
       let complementarity = (0..<mass.count).reduce(0.0) { pairAllowed[$1] ? $0 + mass[$1] * slack[$1] : $0 }
       let (resA, resB) = residuals()
       let residual = max(resA.map(abs).max() ?? 0, resB.map(abs).max() ?? 0)
-      if complementarity / naturalLogOf2 < options.targetGap / 4 && residual < 1e-9 {
+      var infeasibility = 0.0
+      for pair in 0..<mass.count where pairAllowed[pair] {
+        infeasibility = max(infeasibility, abs(gValue[pair] + slack[pair]))
+      }
+      if complementarity / naturalLogOf2 < options.targetGap / 4 && residual < 1e-9 && infeasibility < 1e-9 {
         let outcome = certify()
         if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
         if outcome.gapBits <= options.targetGap { break }
       }
-      let smallEnough = (nA + nB) * k + pairCount <= Self.augmentedLimit
+      // Small problems always use the augmented system; larger ones the
+      // reduced one, falling back to the augmented one (while affordable)
+      // when rounding makes the reduced one indefinite near the end.
+      let unknowns = (nA + nB) * k + activeCount()
       var f: Factorization? = nil
-      if !smallEnough || useReduced {
+      if unknowns > Self.augmentedLimit || useReduced {
         f = factor()
-        if f == nil && !smallEnough { if debugSolver { print("factor failed") }; break }
+        if f == nil && unknowns > Self.augmentedFallbackLimit { break }
+        if debugSolver && f == nil { print("fallback", unknowns) }
       }
       let average = complementarity / n
       // Predictor (affine scaling): targets m σ -> 0.
       let zero = [Double](repeating: 0, count: mass.count)
       guard let (aA, aB, dmAffine) = direction(targets: zero, factorization: f) else { break }
       let rateAffine = slackRates(aA, aB)
-      let alphaAffine = stepBound(dm: dmAffine, rates: rateAffine, fraction: 1)
+      let dsAffine = slackSteps(rates: rateAffine)
+      let alphaAffine = stepBound(dm: dmAffine, ds: dsAffine, fraction: 1)
       var affineComplementarity = 0.0
       for pair in 0..<mass.count where pairAllowed[pair] {
         affineComplementarity += (mass[pair] + alphaAffine * dmAffine[pair])
-          * (slack[pair] - alphaAffine * rateAffine[pair])
+          * (slack[pair] + alphaAffine * dsAffine[pair])
       }
       let ratio = max(0, affineComplementarity) / max(complementarity, 1e-300)
       let tau = ratio * ratio * ratio * average
       // Corrector: targets τ - Δm_aff Δσ_aff.
       var targets = [Double](repeating: 0, count: mass.count)
       for pair in 0..<mass.count where pairAllowed[pair] {
-        targets[pair] = tau + dmAffine[pair] * rateAffine[pair]
+        targets[pair] = tau - dmAffine[pair] * dsAffine[pair]
       }
       guard let (dA, dB, dm) = direction(targets: targets, factorization: f) else { break }
-      let rates = slackRates(dA, dB)
-      var alpha = min(1, stepBound(dm: dm, rates: rates, fraction: 0.995))
-      // The slack is nonlinear in x: backtrack until strictly feasible.
-      var newLambda = lambda, newMu = mu
-      var newSlack = slack, newSoft = soft
-      var accepted = false
-      for _ in 0..<60 {
-        for i in 0..<lambda.count where pA[i] > 0 { newLambda[i] = lambda[i] + alpha * dA[i] }
-        for i in 0..<mu.count where pB[i] > 0 { newMu[i] = mu[i] + alpha * dB[i] }
-        var top = 0.0
-        if evaluate(lambda: newLambda, mu: newMu, slack: &newSlack, soft: &newSoft, maxG: &top) {
-          // Keep σ from collapsing relative to its linear prediction.
-          var fine = true
-          for pair in 0..<mass.count where pairAllowed[pair] {
-            if newSlack[pair] < 0.01 * slack[pair] && newSlack[pair] < 0.5 * (slack[pair] - alpha * rates[pair]) {
-              fine = false
-              break
-            }
-          }
-          if fine { accepted = true; break }
-        }
-        alpha *= 0.5
-      }
-      steps += 1
-      guard accepted else { if debugSolver { print("not accepted", alpha) }; break }
-      lambda = newLambda
-      mu = newMu
-      slack = newSlack
-      soft = newSoft
+      let ds = slackSteps(rates: slackRates(dA, dB))
+      let alpha = min(1, stepBound(dm: dm, ds: ds, fraction: 0.995))
+      for i in 0..<lambda.count where pA[i] > 0 { lambda[i] += alpha * dA[i] }
+      for i in 0..<mu.count where pB[i] > 0 { mu[i] += alpha * dB[i] }
       for pair in 0..<mass.count where pairAllowed[pair] {
         mass[pair] = max(mass[pair] + alpha * dm[pair], 1e-300)
+        slack[pair] = max(slack[pair] + alpha * ds[pair], 1e-300)
       }
+      var top = 0.0
+      _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
+      steps += 1
       if debugSolver { print("step", steps, "alpha", alpha, "comp", complementarity, "res", residual, "tau", tau) }
     }
     let outcome = certify()
@@ -678,13 +730,21 @@ final class InteriorPointSolver {
     return result
   }
 
-  /// Largest step in (0, 1] keeping m > 0 and the linearized σ > 0, times
-  /// `fraction`.
-  func stepBound(dm: [Double], rates: [Double], fraction: Double) -> Double {
+  /// `dσ = -(g + σ) - sᵀ dz` per pair.
+  func slackSteps(rates: [Double]) -> [Double] {
+    var ds = [Double](repeating: 0, count: mass.count)
+    for pair in 0..<mass.count where pairAllowed[pair] {
+      ds[pair] = -(gValue[pair] + slack[pair]) - rates[pair]
+    }
+    return ds
+  }
+
+  /// Largest step in (0, 1] keeping m > 0 and σ > 0, times `fraction`.
+  func stepBound(dm: [Double], ds: [Double], fraction: Double) -> Double {
     var alpha = 1.0
     for pair in 0..<mass.count where pairAllowed[pair] {
       if dm[pair] < 0 { alpha = min(alpha, fraction * mass[pair] / -dm[pair]) }
-      if rates[pair] > 0 { alpha = min(alpha, fraction * slack[pair] / rates[pair]) }
+      if ds[pair] < 0 { alpha = min(alpha, fraction * slack[pair] / -ds[pair]) }
     }
     return alpha
   }
@@ -707,7 +767,7 @@ final class InteriorPointSolver {
     for i in 0..<(nB * k) where pB[i] > 0 { bound += mu[i] * pB[i] }
     for a in 0..<nA {
       var top = -Double.infinity
-      for b in 0..<nB where pairAllowed[a * nB + b] { top = max(top, -slack[a * nB + b]) }
+      for b in 0..<nB where pairAllowed[a * nB + b] { top = max(top, gValue[a * nB + b]) }
       bound -= rowMassA[a] * top
     }
     return Outcome(q: q, upperNats: objective(q), lowerNats: bound, steps: 0)
@@ -753,4 +813,4 @@ final class InteriorPointSolver {
   }
 }
 
-nonisolated(unsafe) var debugSolver = false
+nonisolated(unsafe) public var debugSolver = false
