@@ -158,8 +158,6 @@ final class InteriorPointSolver {
   /// Above this many unknowns the augmented system is too slow even as a
   /// fallback.
   static let augmentedFallbackLimit = 3000
-  /// Use the reduced (Schur) system for small problems too (tests).
-  var useReduced = false
 
   init(pA: [Double], pB: [Double], nA: Int, nB: Int, k: Int) {
     self.nA = nA
@@ -332,7 +330,7 @@ final class InteriorPointSolver {
             invertPositiveDefinite(blk.baseAddress!, k, scratch: sc.baseAddress!)
           }
         }
-        guard inverted else { if debugSolver { print("block inversion failed", a, block, active, qs, vs) }; ok = false; return }
+        guard inverted else { ok = false; return }
         for i in 0..<(k * k) { inverses[a * k * k + i] = block[i] }
         let count = active.count
         us = [Double](repeating: 0, count: count * k)
@@ -685,10 +683,9 @@ final class InteriorPointSolver {
       // when rounding makes the reduced one indefinite near the end.
       let unknowns = (nA + nB) * k + activeCount()
       var f: Factorization? = nil
-      if unknowns > Self.augmentedLimit || useReduced {
+      if unknowns > Self.augmentedLimit {
         f = factor()
         if f == nil && unknowns > Self.augmentedFallbackLimit { break }
-        if debugSolver && f == nil { print("fallback", unknowns) }
       }
       let average = complementarity / n
       // Predictor (affine scaling): targets m σ -> 0.
@@ -721,7 +718,6 @@ final class InteriorPointSolver {
       var top = 0.0
       _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
       steps += 1
-      if debugSolver { print("step", steps, "alpha", alpha, "comp", complementarity, "res", residual, "tau", tau) }
     }
     let outcome = certify()
     if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
@@ -813,4 +809,3 @@ final class InteriorPointSolver {
   }
 }
 
-nonisolated(unsafe) public var debugSolver = false

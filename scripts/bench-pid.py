@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Benchmark of `pidbounds pid`: whole-process wall time on seeded random
+Dirichlet(1) tables, with the certified gap it reached, and (when cvxpy is
+installed) the solver time alone of the standard CVXPY conic program
+(scripts/cvxpy_reference.py, Clarabel) on the identical table.
+
+Usage: scripts/bench-pid.py [--binary PATH] [--runs N] [--shapes 20x20x10,200x200x10]
+       [--gap20 1e-9] [--gap-large 1e-6] [--seed S]
+Build the binary first: swift build -c release --static-swift-stdlib
+"""
+import argparse, json, os, random, statistics, subprocess, sys, tempfile, time
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+def table(n1, n2, k, seed):
+    rng = random.Random(seed)
+    cells = [rng.expovariate(1.0) for _ in range(n1 * n2 * k)]
+    total = sum(cells)
+    return [[[cells[(a * n2 + b) * k + y] / total for y in range(k)] for b in range(n2)] for a in range(n1)]
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=os.path.join(here, "..", ".build", "release", "pidbounds"))
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--shapes", default="20x20x10")
+    ap.add_argument("--gap20", type=float, default=1e-9)
+    ap.add_argument("--gap-large", type=float, default=1e-6)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    for shape in args.shapes.split(","):
+        n1, n2, k = map(int, shape.split("x"))
+        gap = args.gap20 if n1 * n2 * k <= 4000 else args.gap_large
+        path = os.path.join(tempfile.mkdtemp(), f"joint_{shape}.json")
+        with open(path, "w") as f:
+            json.dump({"p": table(n1, n2, k, args.seed)}, f)
+        times, report = [], None
+        runs = args.runs if n1 * n2 * k <= 4000 else 1
+        for _ in range(runs):
+            start = time.perf_counter()
+            out = subprocess.run([args.binary, "pid", "--joint", path, "--gap", str(gap), "--format", "json"],
+                                 capture_output=True, text=True)
+            times.append(time.perf_counter() - start)
+            if out.returncode != 0:
+                print(f"{shape}: pidbounds failed: {out.stderr.strip()}", file=sys.stderr)
+                return 1
+            report = json.loads(out.stdout)
+        line = {"shape": shape, "process_seconds_median": statistics.median(times),
+                "process_seconds_min": min(times), "solve_seconds": report["timing"]["solve_seconds"],
+                "gap_bits": report["pid"]["gap_bits"], "I_min": report["pid"]["I_min"],
+                "newton_steps": report["certificate"]["newton_steps"]}
+        try:
+            ref = subprocess.run([sys.executable, os.path.join(here, "cvxpy_reference.py"), "--joint", path],
+                                 capture_output=True, text=True, timeout=600)
+            if ref.returncode == 0:
+                r = json.loads(ref.stdout)
+                line["cvxpy_clarabel_solve_seconds"] = r["solve_time_s"]
+                line["cvxpy_I_min"] = r["I_min_bits"]
+                line["speedup_vs_clarabel_solve"] = r["solve_time_s"] / line["process_seconds_median"]
+        except subprocess.TimeoutExpired:
+            line["cvxpy"] = "timed out"
+        print(json.dumps(line))
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main())
