@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/mpi-env.sh
-swift build --build-tests
-swift test --skip-build
+swift build
+swift test
