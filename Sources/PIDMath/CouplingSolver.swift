@@ -383,7 +383,7 @@ final class InteriorPointSolver {
     var largest = 0.0
     for i in 0..<dim { largest = max(largest, schur[i * dim + i]) }
     var ridge = largest * 1e-15
-    while ridge <= largest * 1e-6 {
+    while ridge <= largest * 1e-2 {
       var trial = schur
       let factored = trial.withUnsafeMutableBufferPointer { S in
         for i in 0..<dim { S[i * dim + i] += ridge }
@@ -403,11 +403,18 @@ final class InteriorPointSolver {
   func solve(_ f: Factorization, rA: [Double], rB: [Double]) -> (dA: [Double], dB: [Double]) {
     var (dA, dB) = solveOnce(f, rA: rA, rB: rB)
     guard f.regularized else { return (dA, dB) }
-    for _ in 0..<8 {
+    var scale = 0.0
+    for x in rA { scale = max(scale, abs(x)) }
+    for x in rB { scale = max(scale, abs(x)) }
+    var previous = Double.infinity
+    for _ in 0..<40 {
       let (hA, hB) = applyHessian(f, dA, dB)
       var eA = rA, eB = rB
-      for i in 0..<eA.count { eA[i] -= hA[i] }
-      for i in 0..<eB.count { eB[i] -= hB[i] }
+      var size = 0.0
+      for i in 0..<eA.count { eA[i] -= hA[i]; size = max(size, abs(eA[i])) }
+      for i in 0..<eB.count { eB[i] -= hB[i]; size = max(size, abs(eB[i])) }
+      if size <= 1e-14 * scale || size >= previous { break }
+      previous = size
       let (cA, cB) = solveOnce(f, rA: eA, rB: eB)
       for i in 0..<dA.count { dA[i] += cA[i] }
       for i in 0..<dB.count { dB[i] += cB[i] }
@@ -532,14 +539,21 @@ final class InteriorPointSolver {
   }
 
 
-  /// Solves the Newton system for (dx, dm) without eliminating the masses
-  /// of active pairs (`σ < m`), whose rank-one terms `m/σ` would otherwise
-  /// swamp the system; stable to the end of the path. `targets` are the
-  /// pair targets of `m σ`. Dense LU; used for small problems and when the
-  /// reduced system cannot be factored.
-  func augmentedStep(targets: [Double]) -> (dA: [Double], dB: [Double], dm: [Double])? {
+  /// The Newton system for (dx, dm) that does not eliminate the masses of
+  /// active pairs (`σ < m`), whose rank-one terms `m/σ` would otherwise
+  /// swamp the system: stable to the end of the path. Dense LU, factored
+  /// once per iteration; used for tiny problems and when the reduced system
+  /// cannot be factored.
+  struct AugmentedSystem {
+    var factors: [Double]
+    var pivots: [Int]
+    /// Index of each pair's δm among the unknowns, or -1 when eliminated.
+    var active: [Int]
+    var size: Int
+  }
+
+  func augmentedSystem() -> AugmentedSystem? {
     let k = self.k, nA = self.nA, nB = self.nB
-    let (rA, rB) = residuals()
     var active = [Int](repeating: -1, count: nA * nB)
     var count = 0
     for pair in 0..<(nA * nB) where pairAllowed[pair] && slack[pair] < mass[pair] {
@@ -550,23 +564,20 @@ final class InteriorPointSolver {
     let offsetM = (nA + nB) * k
     let n = offsetM + count
     var matrix = [Double](repeating: 0, count: n * n)
-    var rhs = [Double](repeating: 0, count: n)
-    for i in 0..<(nA * k) { rhs[i] = rA[i] }
-    for i in 0..<(nB * k) { rhs[offsetB + i] = rB[i] }
-    let solved: Bool = matrix.withUnsafeMutableBufferPointer { M in
+    var pivots = [Int](repeating: 0, count: n)
+    let factored: Bool = matrix.withUnsafeMutableBufferPointer { M in
       for a in 0..<nA {
         for b in 0..<nB {
           let pair = a * nB + b
           guard pairAllowed[pair] else { continue }
           let m = mass[pair], sigma = slack[pair]
-          let rowsOf = [a * k, offsetB + b * k]
           let j = active[pair]
           // Rank-one weight: -m for active (δm kept), m(1/σ - 1) otherwise.
           let rankOne = j >= 0 ? -m : m * (1 / sigma - 1)
           for t in 0..<k {
             let st = soft[pair * k + t]
             guard st > 0 else { continue }
-            for base in rowsOf {
+            for base in [a * k, offsetB + b * k] {
               let row = (base + t) * n
               M[row + a * k + t] += m * st
               M[row + offsetB + b * k + t] += m * st
@@ -575,11 +586,7 @@ final class InteriorPointSolver {
                 M[row + a * k + u] += v
                 M[row + offsetB + b * k + u] += v
               }
-              if j >= 0 {
-                M[row + offsetM + j] += st
-              } else {
-                rhs[base + t] -= st * (targets[pair] + m * gValue[pair]) / sigma
-              }
+              if j >= 0 { M[row + offsetM + j] += st }
             }
           }
           if j >= 0 {
@@ -591,31 +598,66 @@ final class InteriorPointSolver {
               M[row + a * k + u] -= m * soft[pair * k + u]
               M[row + offsetB + b * k + u] -= m * soft[pair * k + u]
             }
-            rhs[offsetM + j] = targets[pair] + m * gValue[pair]
           }
         }
       }
       // Fixed multipliers: identity rows (their marginal rows are either
       // empty or, for the gauge, implied by the others).
-      func fix(_ i: Int) {
+      for i in 0..<n where isFixed(i) {
         for c in 0..<n { M[i * n + c] = 0 }
         M[i * n + i] = 1
-        rhs[i] = 0
       }
-      for i in 0..<(nA * k) where pA[i] == 0 { fix(i) }
-      for b in 0..<nB {
-        for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b { fix(offsetB + b * k + t) }
-      }
-      return rhs.withUnsafeMutableBufferPointer { r in luSolve(M.baseAddress!, n, r.baseAddress!) }
+      return pivots.withUnsafeMutableBufferPointer { P in luFactor(M.baseAddress!, n, P.baseAddress!) }
     }
-    guard solved else { return nil }
+    guard factored else { return nil }
+    return AugmentedSystem(factors: matrix, pivots: pivots, active: active, size: n)
+  }
+
+  /// Whether unknown `i` of the augmented system is a fixed multiplier.
+  func isFixed(_ i: Int) -> Bool {
+    if i < nA * k { return pA[i] == 0 }
+    let j = i - nA * k
+    guard j < nB * k else { return false }
+    return pB[j] == 0 || pinned[j % k] == j / k
+  }
+
+  func augmentedSolve(_ system: AugmentedSystem, targets: [Double]) -> (dA: [Double], dB: [Double], dm: [Double]) {
+    let k = self.k, nA = self.nA, nB = self.nB
+    let offsetB = nA * k, offsetM = (nA + nB) * k
+    let (rA, rB) = residuals()
+    var rhs = [Double](repeating: 0, count: system.size)
+    for i in 0..<(nA * k) { rhs[i] = rA[i] }
+    for i in 0..<(nB * k) { rhs[offsetB + i] = rB[i] }
+    for a in 0..<nA {
+      for b in 0..<nB {
+        let pair = a * nB + b
+        guard pairAllowed[pair] else { continue }
+        let excess = targets[pair] + mass[pair] * gValue[pair]
+        let j = system.active[pair]
+        if j >= 0 {
+          rhs[offsetM + j] = excess
+        } else {
+          for t in 0..<k {
+            let st = soft[pair * k + t]
+            rhs[a * k + t] -= st * excess / slack[pair]
+            rhs[offsetB + b * k + t] -= st * excess / slack[pair]
+          }
+        }
+      }
+    }
+    for i in 0..<system.size where isFixed(i) { rhs[i] = 0 }
+    system.factors.withUnsafeBufferPointer { M in
+      system.pivots.withUnsafeBufferPointer { P in
+        rhs.withUnsafeMutableBufferPointer { r in luSolveFactored(M.baseAddress!, system.size, P.baseAddress!, r.baseAddress!) }
+      }
+    }
     let dA = Array(rhs[0..<(nA * k)])
     let dB = Array(rhs[offsetB..<offsetM])
     var dm = [Double](repeating: 0, count: nA * nB)
     for pair in 0..<(nA * nB) where pairAllowed[pair] {
       let a = pair / nB, b = pair % nB
-      if active[pair] >= 0 {
-        dm[pair] = rhs[offsetM + active[pair]]
+      if system.active[pair] >= 0 {
+        dm[pair] = rhs[offsetM + system.active[pair]]
       } else {
         var rate = 0.0
         for t in 0..<k where soft[pair * k + t] > 0 {
@@ -637,7 +679,7 @@ final class InteriorPointSolver {
   }
 
   /// A Newton direction for pair targets of `m σ`.
-  func direction(targets: [Double], factorization: Factorization?) -> (dA: [Double], dB: [Double], dm: [Double])? {
+  func direction(targets: [Double], factorization: Factorization?, augmented: AugmentedSystem?) -> (dA: [Double], dB: [Double], dm: [Double])? {
     if let f = factorization {
       let rhs = rightHandSide(targets: targets)
       let (dA, dB) = solve(f, rA: rhs.rA, rB: rhs.rB)
@@ -648,7 +690,7 @@ final class InteriorPointSolver {
       }
       return (dA, dB, dm)
     }
-    return augmentedStep(targets: targets)
+    return augmented.map { augmentedSolve($0, targets: targets) }
   }
 
   struct Outcome {
@@ -687,10 +729,12 @@ final class InteriorPointSolver {
         f = factor()
         if f == nil && unknowns > Self.augmentedFallbackLimit { break }
       }
+      let augmented = f == nil ? augmentedSystem() : nil
+      if f == nil && augmented == nil { break }
       let average = complementarity / n
       // Predictor (affine scaling): targets m σ -> 0.
       let zero = [Double](repeating: 0, count: mass.count)
-      guard let (aA, aB, dmAffine) = direction(targets: zero, factorization: f) else { break }
+      guard let (aA, aB, dmAffine) = direction(targets: zero, factorization: f, augmented: augmented) else { break }
       let rateAffine = slackRates(aA, aB)
       let dsAffine = slackSteps(rates: rateAffine)
       let alphaAffine = stepBound(dm: dmAffine, ds: dsAffine, fraction: 1)
@@ -706,7 +750,7 @@ final class InteriorPointSolver {
       for pair in 0..<mass.count where pairAllowed[pair] {
         targets[pair] = tau - dmAffine[pair] * dsAffine[pair]
       }
-      guard let (dA, dB, dm) = direction(targets: targets, factorization: f) else { break }
+      guard let (dA, dB, dm) = direction(targets: targets, factorization: f, augmented: augmented) else { break }
       let ds = slackSteps(rates: slackRates(dA, dB))
       let alpha = min(1, stepBound(dm: dm, ds: ds, fraction: 0.995))
       for i in 0..<lambda.count where pA[i] > 0 { lambda[i] += alpha * dA[i] }

@@ -57,11 +57,11 @@ func invertPositiveDefinite(_ a: UnsafeMutablePointer<Double>, _ n: Int, scratch
   return true
 }
 
-/// Solves `A x = b` for a general `n x n` row-major matrix by Gaussian
-/// elimination with partial pivoting; `a` is destroyed and `b` becomes `x`.
-/// Returns `false` when a pivot is zero or not finite.
+/// LU factorization with partial pivoting of a general `n x n` row-major
+/// matrix, in place (`L` unit lower, `U` upper); `pivots[j]` is the row
+/// swapped with row `j`. Returns `false` when a pivot is zero or not finite.
 @usableFromInline
-func luSolve(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ b: UnsafeMutablePointer<Double>) -> Bool {
+func luFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ pivots: UnsafeMutablePointer<Int>) -> Bool {
   for j in 0..<n {
     var pivot = j
     var largest = abs(a[j * n + j])
@@ -70,23 +70,35 @@ func luSolve(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ b: UnsafeMutablePoin
       pivot = i
     }
     guard largest > 0, largest.isFinite else { return false }
+    pivots[j] = pivot
     if pivot != j {
       for c in 0..<n { swap(&a[j * n + c], &a[pivot * n + c]) }
-      swap(&b[j], &b[pivot])
     }
     let inverse = 1 / a[j * n + j]
+    let rowJ = a + j * n
     for i in (j + 1)..<max(j + 1, n) {
-      let factor = a[i * n + j] * inverse
+      let rowI = a + i * n
+      let factor = rowI[j] * inverse
+      rowI[j] = factor
       guard factor != 0 else { continue }
-      a[i * n + j] = 0
-      for c in (j + 1)..<n { a[i * n + c] -= factor * a[j * n + c] }
-      b[i] -= factor * b[j]
+      for c in (j + 1)..<n { rowI[c] -= factor * rowJ[c] }
     }
+  }
+  return true
+}
+
+/// Solves `A x = b` in place with the factors of `luFactor`.
+@usableFromInline
+func luSolveFactored(_ a: UnsafePointer<Double>, _ n: Int, _ pivots: UnsafePointer<Int>, _ b: UnsafeMutablePointer<Double>) {
+  for j in 0..<n where pivots[j] != j { swap(&b[j], &b[pivots[j]]) }
+  for i in 0..<n {
+    var s = b[i]
+    for c in 0..<i { s -= a[i * n + c] * b[c] }
+    b[i] = s
   }
   for i in stride(from: n - 1, through: 0, by: -1) {
     var s = b[i]
     for c in (i + 1)..<max(i + 1, n) { s -= a[i * n + c] * b[c] }
     b[i] = s / a[i * n + i]
   }
-  return true
 }
