@@ -1,0 +1,82 @@
+import RealModule
+
+/// The maximum-entropy joint `r(x1, x2, y)` with three given pairwise
+/// marginals, by iterative proportional fitting from the uniform table.
+///
+/// When the marginals are jointly realizable by a positive table, IPF
+/// converges to the maximum-entropy member of
+/// `Δ3 = { r : r(x1,x2), r(x1,y), r(x2,y) fixed }`. `residual` is the
+/// largest absolute marginal violation at the end; `converged` says whether
+/// it fell below the tolerance within the iteration limit (if not, the
+/// marginals are not (numerically) realizable and the table must not be
+/// used as a member of Δ3).
+public struct MaximumEntropyJoint: Sendable {
+  public var joint: [Double]
+  public var residual: Double
+  public var iterations: Int
+  public var converged: Bool
+
+  public init(_ marginals: PairwiseMarginals, tolerance: Double = 1e-10, maximumIterations: Int = 20_000) {
+    let n1 = marginals.n1, n2 = marginals.n2, k = marginals.k
+    let x1y = marginals.x1y.elements, x2y = marginals.x2y.elements, x1x2 = marginals.x1x2.elements
+    // Start uniform on the cells that can carry mass.
+    var r = [Double](repeating: 0, count: n1 * n2 * k)
+    for a in 0..<n1 {
+      for b in 0..<n2 {
+        for y in 0..<k where x1y[a * k + y] > 0 && x2y[b * k + y] > 0 && x1x2[a * n2 + b] > 0 {
+          r[(a * n2 + b) * k + y] = 1
+        }
+      }
+    }
+    var residual = Double.infinity
+    var iteration = 0
+    var sum12 = [Double](repeating: 0, count: n1 * n2)
+    var sum1y = [Double](repeating: 0, count: n1 * k)
+    var sum2y = [Double](repeating: 0, count: n2 * k)
+    func scale(_ target: [Double], _ current: [Double], _ index: (Int, Int, Int) -> Int) {
+      for a in 0..<n1 {
+        for b in 0..<n2 {
+          for y in 0..<k {
+            let i = index(a, b, y)
+            let c = current[i]
+            r[(a * n2 + b) * k + y] *= c > 0 ? target[i] / c : 0
+          }
+        }
+      }
+    }
+    func sums() {
+      for i in sum12.indices { sum12[i] = 0 }
+      for i in sum1y.indices { sum1y[i] = 0 }
+      for i in sum2y.indices { sum2y[i] = 0 }
+      for a in 0..<n1 {
+        for b in 0..<n2 {
+          for y in 0..<k {
+            let x = r[(a * n2 + b) * k + y]
+            sum12[a * n2 + b] += x
+            sum1y[a * k + y] += x
+            sum2y[b * k + y] += x
+          }
+        }
+      }
+    }
+    while iteration < maximumIterations {
+      iteration += 1
+      sums()
+      scale(x1x2, sum12) { a, b, _ in a * n2 + b }
+      sums()
+      scale(x1y, sum1y) { a, _, y in a * k + y }
+      sums()
+      scale(x2y, sum2y) { _, b, y in b * k + y }
+      sums()
+      residual = 0
+      for i in sum12.indices { residual = max(residual, abs(sum12[i] - x1x2[i])) }
+      for i in sum1y.indices { residual = max(residual, abs(sum1y[i] - x1y[i])) }
+      for i in sum2y.indices { residual = max(residual, abs(sum2y[i] - x2y[i])) }
+      if residual <= tolerance { break }
+    }
+    self.joint = r
+    self.residual = residual
+    self.iterations = iteration
+    self.converged = residual <= tolerance
+  }
+}
