@@ -80,10 +80,28 @@ extension String {
 /// A number for a person: fixed decimals, `-` for missing.
 func formatted(_ value: JSON?, decimals: Int = 4) -> String {
   guard let x = value?.doubleValue else { return "-" }
-  if x != 0 && abs(x) < 1e-3 {
-    return scientific(x)
-  }
   return fixed(x, decimals)
+}
+
+/// A small number in scientific notation (gaps), `0` for zero.
+func scientific0(_ value: JSON?) -> String {
+  guard let x = value?.doubleValue else { return "-" }
+  return x == 0 ? "0" : scientific(x)
+}
+
+/// `text` wrapped at `width` columns, each line starting with `indent`.
+func wrapped(_ text: String, width: Int, indent: String) -> String {
+  var lines: [String] = []
+  var line = indent
+  for word in text.split(separator: " ") {
+    if line.count + word.count + 1 > width && line != indent {
+      lines.append(line)
+      line = indent
+    }
+    line += (line == indent ? "" : " ") + word
+  }
+  lines.append(line)
+  return lines.joined(separator: "\n")
 }
 
 func fixed(_ x: Double, _ decimals: Int) -> String {

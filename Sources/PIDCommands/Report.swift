@@ -34,6 +34,94 @@ enum Report {
     return .object(members)
   }
 
+  static func optional(_ x: Double?) -> JSON { x.map { .number($0) } ?? .null }
+
+  /// The `bounds` block (CLI.md keys first, then ours).
+  static func bounds(_ b: SynergyBounds) -> JSON {
+    var members: [(String, JSON)] = [
+      ("S_R_simple", .number(b.redundancySimple)),
+      ("S_R_relaxed", .number(b.redundancyRelaxed)),
+      ("S_R_sharp", optional(b.redundancySharp)),
+      ("S_U_paper", .number(b.paperDisagreement)),
+      ("S_U_l2", .number(b.disagreementL2)),
+      ("S_U_bc", .number(b.disagreementBhattacharyya)),
+      ("S_lower", .number(b.lower)),
+      ("S_upper_paper", .number(b.upperPaper)),
+      ("S_upper", .number(b.upper)),
+      ("S_upper_sharp", optional(b.upperSharp)),
+      ("I_x1x2", .number(b.informationX1X2)),
+      ("alpha", .number(b.alpha)),
+      ("S_lower_clipped", .number(b.lowerClipped)),
+      ("S_upper_meet", .number(b.upperMeet)),
+      ("S_upper_cap", .number(b.upperCap)),
+      ("S_upper_inner", optional(b.upperInner)),
+      ("S_upper_inner_is_bound", .bool(false)),
+      ("polytope_dimension", .integer(b.polytopeDimension)),
+      ("ipf_residual", .number(b.maximumEntropyResidual)),
+      ("renamed_gap_bits", .array([.number(b.renamedGaps.0), .number(b.renamedGaps.1)])),
+    ]
+    if let reason = b.sharpUnavailableReason { members.append(("S_R_sharp_reason", .string(reason))) }
+    return .object(members)
+  }
+
+  static func performance(_ p: PerformanceBounds) -> JSON {
+    .object([
+      ("acc_unimodal_1", .number(p.unimodal1)),
+      ("acc_unimodal_2", .number(p.unimodal2)),
+      ("acc_lower", .number(p.lower)),
+      ("acc_upper", .number(p.upper)),
+      ("acc_upper_paper", optional(p.upperPaper)),
+      ("acc_estimate", .number(p.estimate)),
+      ("acc_lower_unclipped", .number(p.lowerUnclipped)),
+      ("acc_upper_unclipped", .number(p.upperUnclipped)),
+    ])
+  }
+
+  static func decision(_ d: Decision) -> JSON {
+    .object([
+      ("collect_multimodal", .string(d.collectMultimodal)),
+      ("fusion", .string(d.fusion)),
+      ("reason", .string(d.reason)),
+    ])
+  }
+
+  /// The table a person reads for `bounds`.
+  static func boundsTable(_ report: JSON) -> String {
+    var out = ""
+    if let a = report["alphabet"] {
+      out += "From pairwise tables (\(formatted(a["x1"], decimals: 0)) x \(formatted(a["x2"], decimals: 0)) x \(formatted(a["y"], decimals: 0)) symbols), bits\n\n"
+    }
+    let pid = report["pid"], b = report["bounds"], p = report["performance"], d = report["decision"]
+    if pid?["R"] != nil {
+      out += "  redundancy R  \(leftPadded(formatted(pid?["R"]), 8))    uniqueness U1 \(leftPadded(formatted(pid?["U1"]), 8))\n"
+      out += "  uniqueness U2 \(leftPadded(formatted(pid?["U2"]), 8))    certified gap \(leftPadded(scientific0(pid?["gap_bits"]), 8))\n\n"
+    }
+    out += "  synergy S in [\(formatted(b?["S_lower_clipped"])), \(formatted(b?["S_upper"]))]"
+    if let sharp = b?["S_upper_sharp"], sharp != .null { out += "   (sharp upper \(formatted(sharp)))" }
+    out += "\n"
+    let rows: [(String, String)] = [
+      ("S_R_simple", "S_R_simple"), ("S_R_relaxed", "S_R_relaxed"), ("S_R_sharp", "S_R_sharp"),
+      ("S_U_l2", "S_U_l2"), ("S_U_bc", "S_U_bc"), ("S_U_paper (not a bound)", "S_U_paper"),
+      ("S_upper_paper", "S_upper_paper"), ("S_upper (ours)", "S_upper"),
+      ("S_upper_inner (estimate)", "S_upper_inner"),
+    ]
+    for (label, key) in rows where b?[key] != nil && b?[key] != .null {
+      out += "    " + padded(label, 26) + leftPadded(formatted(b?[key]), 9) + "\n"
+    }
+    if let s = report["pid"]?["S"] { out += "    " + padded("true S (from the joint)", 26) + leftPadded(formatted(s), 9) + "\n" }
+    if let p {
+      out += "\n  accuracy of the best multimodal model in [\(formatted(p["acc_lower"], decimals: 3)), \(formatted(p["acc_upper"], decimals: 3))]\n"
+      out += "    unimodal: X1 \(formatted(p["acc_unimodal_1"], decimals: 3)), X2 \(formatted(p["acc_unimodal_2"], decimals: 3))\n"
+    }
+    if let d, case .string(let collect)? = d["collect_multimodal"], case .string(let fusion)? = d["fusion"],
+      case .string(let reason)? = d["reason"]
+    {
+      out += "\n  collect multimodal data: \(collect)    fusion: \(fusion)\n"
+      out += wrapped(reason, width: 76, indent: "  ") + "\n"
+    }
+    return out
+  }
+
   /// The certificate of a solve.
   static func certificate(_ solution: CouplingSolution) -> JSON {
     .object([
@@ -60,7 +148,11 @@ enum Report {
     for (label, key) in rows where pid?[key] != nil {
       out += "  " + padded(label, 22) + leftPadded(formatted(pid?[key]), 10) + "\n"
     }
-    out += "\n  certified gap of I_min: " + formatted(pid?["gap_bits"]) + " bits\n"
+    out += "\n  certified gap of I_min: " + scientific0(pid?["gap_bits"]) + " bits\n"
+    if let bounds = report["bounds"] {
+      out += "\nFrom the pairwise marginals alone:\n"
+      out += boundsTable(.object([("bounds", bounds), ("pid", .object([("S", pid?["S"] ?? .null)]))]))
+    }
     return out
   }
 }

@@ -48,6 +48,18 @@ public enum TableFiles {
     }
   }
 
+  /// The three pairwise tables of a file as given (shapes and numbers
+  /// checked, not normalized or reconciled).
+  public static func pairwiseTables(from bytes: [UInt8], path: String) throws(DataError) -> (x1y: Matrix, x2y: Matrix, x1x2: Matrix) {
+    let root = try parse(bytes, path: path)
+    var tables: [Matrix] = []
+    for key in ["p_x1y", "p_x2y", "p_x1x2"] {
+      guard let value = root[key] else { throw .malformed(path: path, line: nil, message: "missing key \"\(key)\"") }
+      tables.append(Matrix(try numbers2(value, name: key, path: path)))
+    }
+    return (tables[0], tables[1], tables[2])
+  }
+
   static func parse(_ bytes: [UInt8], path: String) throws(DataError) -> JSON {
     guard bytes.contains(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }) else {
       throw .malformed(path: path, line: nil, message: "file is empty")
@@ -59,7 +71,7 @@ public enum TableFiles {
     }
   }
 
-  static func describe(_ error: TableError, name: String?) -> String {
+  public static func describe(_ error: TableError, name: String? = nil) -> String {
     switch error {
     case .negative(_, let index, let value):
       return "negative entry \(value) at \(name ?? "table")\(index.map { "[\($0)]" }.joined())"

@@ -16,7 +16,14 @@ public struct MaximumEntropyJoint: Sendable {
   public var iterations: Int
   public var converged: Bool
 
-  public init(_ marginals: PairwiseMarginals, tolerance: Double = 1e-10, maximumIterations: Int = 20_000) {
+  /// - Parameters:
+  ///   - tolerance: residual accepted as convergence. IPF converges
+  ///     linearly to an interior maximum-entropy joint but only
+  ///     sublinearly to one with zeros that the pairwise tables do not
+  ///     force (e.g. AND), hence the default 1e-6.
+  ///   - maximumIterations: at most this many sweeps (and at most about
+  ///     2e8 cell updates in all).
+  public init(_ marginals: PairwiseMarginals, tolerance: Double = 1e-6, maximumIterations: Int = 200_000) {
     let n1 = marginals.n1, n2 = marginals.n2, k = marginals.k
     let x1y = marginals.x1y.elements, x2y = marginals.x2y.elements, x1x2 = marginals.x1x2.elements
     // Start uniform on the cells that can carry mass.
@@ -59,7 +66,8 @@ public struct MaximumEntropyJoint: Sendable {
         }
       }
     }
-    while iteration < maximumIterations {
+    let budget = min(maximumIterations, max(100, 200_000_000 / max(1, n1 * n2 * k * 6)))
+    while iteration < budget {
       iteration += 1
       sums()
       scale(x1x2, sum12) { a, b, _ in a * n2 + b }
@@ -72,7 +80,7 @@ public struct MaximumEntropyJoint: Sendable {
       for i in sum12.indices { residual = max(residual, abs(sum12[i] - x1x2[i])) }
       for i in sum1y.indices { residual = max(residual, abs(sum1y[i] - x1y[i])) }
       for i in sum2y.indices { residual = max(residual, abs(sum2y[i] - x2y[i])) }
-      if residual <= tolerance { break }
+      if residual <= 1e-13 { break }
     }
     self.joint = r
     self.residual = residual

@@ -100,11 +100,14 @@ public struct SynergyBounds: Sendable {
     // Maximum-entropy joint: the sharp lower bound.
     let maxEnt = MaximumEntropyJoint(marginals)
     maximumEntropyResidual = maxEnt.residual
+    // Quantities evaluated at IPF-based joints are off by about the IPF
+    // residual; they are moved by this allowance in the safe direction.
+    let allowance = 1e3 * maxEnt.residual
     if maxEnt.converged {
       let r = maxEnt.joint
       let conditional = entropy(marginalX1Y(r, marginals)) + entropy(marginalX2Y(r, marginals))
         - entropy(r) - entropy(x1y.columnSums)
-      redundancySharp = redundancySimple + conditional
+      redundancySharp = redundancySimple + conditional - allowance
       sharpUnavailableReason = nil
     } else {
       redundancySharp = nil
@@ -179,9 +182,9 @@ public struct SynergyBounds: Sendable {
         }
         if polytope.dimension == 0 { smallest = entropy(polytope.base) }
         if smallest.isFinite {
-          // Vertices are computed from an IPF point whose marginals are
-          // exact to the residual; allow for it.
-          let sharp = h12 + hY - smallest - iMinLower + 1e-9
+          // Vertices are computed from the IPF point, whose marginals are
+          // exact to its residual: allow for it.
+          let sharp = h12 + hY - smallest - iMinLower + 1e-9 + allowance
           upperSharp = sharp
           best = min(best, sharp)
         }
