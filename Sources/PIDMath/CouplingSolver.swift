@@ -383,7 +383,7 @@ final class InteriorPointSolver {
     var largest = 0.0
     for i in 0..<dim { largest = max(largest, schur[i * dim + i]) }
     var ridge = largest * 1e-15
-    while ridge <= largest * 1e-2 {
+    while ridge <= largest * 1e-6 {
       var trial = schur
       let factored = trial.withUnsafeMutableBufferPointer { S in
         for i in 0..<dim { S[i * dim + i] += ridge }
