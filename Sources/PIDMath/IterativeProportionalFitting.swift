@@ -37,9 +37,7 @@ public struct MaximumEntropyJoint: Sendable {
     }
     var residual = Double.infinity
     var iteration = 0
-    var sum12 = [Double](repeating: 0, count: n1 * n2)
-    var sum1y = [Double](repeating: 0, count: n1 * k)
-    var sum2y = [Double](repeating: 0, count: n2 * k)
+    var sum12: [Double] = [], sum1y: [Double] = [], sum2y: [Double] = []
     func scale(_ target: [Double], _ current: [Double], _ index: (Int, Int, Int) -> Int) {
       for a in 0..<n1 {
         for b in 0..<n2 {
@@ -51,21 +49,7 @@ public struct MaximumEntropyJoint: Sendable {
         }
       }
     }
-    func sums() {
-      for i in sum12.indices { sum12[i] = 0 }
-      for i in sum1y.indices { sum1y[i] = 0 }
-      for i in sum2y.indices { sum2y[i] = 0 }
-      for a in 0..<n1 {
-        for b in 0..<n2 {
-          for y in 0..<k {
-            let x = r[(a * n2 + b) * k + y]
-            sum12[a * n2 + b] += x
-            sum1y[a * k + y] += x
-            sum2y[b * k + y] += x
-          }
-        }
-      }
-    }
+    func sums() { (sum12, sum1y, sum2y) = pairwiseSums(r, n1: n1, n2: n2, k: k) }
     let budget = min(maximumIterations, max(100, 200_000_000 / max(1, n1 * n2 * k * 6)))
     while iteration < budget {
       iteration += 1
@@ -87,4 +71,23 @@ public struct MaximumEntropyJoint: Sendable {
     self.iterations = iteration
     self.converged = residual <= tolerance
   }
+}
+
+/// The three pairwise marginals `(p(x1,x2), p(x1,y), p(x2,y))`, flattened
+/// row-major, of a table `r` in `[x1][x2][y]` order.
+func pairwiseSums(_ r: [Double], n1: Int, n2: Int, k: Int) -> (x1x2: [Double], x1y: [Double], x2y: [Double]) {
+  var x1x2 = [Double](repeating: 0, count: n1 * n2)
+  var x1y = [Double](repeating: 0, count: n1 * k)
+  var x2y = [Double](repeating: 0, count: n2 * k)
+  for a in 0..<n1 {
+    for b in 0..<n2 {
+      for y in 0..<k {
+        let x = r[(a * n2 + b) * k + y]
+        x1x2[a * n2 + b] += x
+        x1y[a * k + y] += x
+        x2y[b * k + y] += x
+      }
+    }
+  }
+  return (x1x2, x1y, x2y)
 }

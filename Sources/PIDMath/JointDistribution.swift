@@ -41,40 +41,26 @@ public struct JointDistribution: Equatable, Sendable {
 
   /// `p(x1, y)`, an `n1 x k` matrix.
   public var x1y: Matrix {
-    var m = Matrix(rows: n1, columns: k)
-    for a in 0..<n1 {
-      for b in 0..<n2 {
-        for y in 0..<k { m.elements[a * k + y] += self[a, b, y] }
-      }
-    }
-    return m
+    Matrix(rows: n1, columns: k, elements: pairwiseSums(masses, n1: n1, n2: n2, k: k).x1y)
   }
 
   /// `p(x2, y)`, an `n2 x k` matrix.
   public var x2y: Matrix {
-    var m = Matrix(rows: n2, columns: k)
-    for a in 0..<n1 {
-      for b in 0..<n2 {
-        for y in 0..<k { m.elements[b * k + y] += self[a, b, y] }
-      }
-    }
-    return m
+    Matrix(rows: n2, columns: k, elements: pairwiseSums(masses, n1: n1, n2: n2, k: k).x2y)
   }
 
   /// `p(x1, x2)`, an `n1 x n2` matrix.
   public var x1x2: Matrix {
-    var m = Matrix(rows: n1, columns: n2)
-    for a in 0..<n1 {
-      for b in 0..<n2 {
-        for y in 0..<k { m.elements[a * n2 + b] += self[a, b, y] }
-      }
-    }
-    return m
+    Matrix(rows: n1, columns: n2, elements: pairwiseSums(masses, n1: n1, n2: n2, k: k).x1x2)
   }
 
   /// The three pairwise marginals, what the semi-supervised setting observes.
   public var pairwise: PairwiseMarginals {
-    PairwiseMarginals(unchecked: x1y, x2y, x1x2)
+    let sums = pairwiseSums(masses, n1: n1, n2: n2, k: k)
+    return PairwiseMarginals(
+      unchecked: Matrix(rows: n1, columns: k, elements: sums.x1y),
+      Matrix(rows: n2, columns: k, elements: sums.x2y),
+      Matrix(rows: n1, columns: n2, elements: sums.x1x2))
   }
 
   /// `p(y)`.

@@ -24,19 +24,7 @@ struct MarginalPolytope {
     // Constraint rows: pairwise marginals, and forced zeros.
     var rows: [[Double]] = []
     var forced = [Bool](repeating: false, count: cells)
-    var mass12 = [Double](repeating: 0, count: n1 * n2)
-    var mass1y = [Double](repeating: 0, count: n1 * k)
-    var mass2y = [Double](repeating: 0, count: n2 * k)
-    for a in 0..<n1 {
-      for b in 0..<n2 {
-        for y in 0..<k {
-          let x = base[(a * n2 + b) * k + y]
-          mass12[a * n2 + b] += x
-          mass1y[a * k + y] += x
-          mass2y[b * k + y] += x
-        }
-      }
-    }
+    let (mass12, mass1y, mass2y) = pairwiseSums(base, n1: n1, n2: n2, k: k)
     for a in 0..<n1 {
       for b in 0..<n2 {
         for y in 0..<k where mass12[a * n2 + b] == 0 || mass1y[a * k + y] == 0 || mass2y[b * k + y] == 0 {

@@ -105,8 +105,8 @@ public struct SynergyBounds: Sendable {
     let allowance = 1e3 * maxEnt.residual
     if maxEnt.converged {
       let r = maxEnt.joint
-      let conditional = entropy(marginalX1Y(r, marginals)) + entropy(marginalX2Y(r, marginals))
-        - entropy(r) - entropy(x1y.columnSums)
+      let sums = pairwiseSums(r, n1: marginals.n1, n2: marginals.n2, k: marginals.k)
+      let conditional = entropy(sums.x1y) + entropy(sums.x2y) - entropy(r) - entropy(x1y.columnSums)
       redundancySharp = redundancySimple + conditional - allowance
       sharpUnavailableReason = nil
     } else {
@@ -195,16 +195,4 @@ public struct SynergyBounds: Sendable {
     }
     upper = best
   }
-}
-
-func marginalX1Y(_ r: [Double], _ m: PairwiseMarginals) -> [Double] {
-  var out = [Double](repeating: 0, count: m.n1 * m.k)
-  for a in 0..<m.n1 { for b in 0..<m.n2 { for y in 0..<m.k { out[a * m.k + y] += r[(a * m.n2 + b) * m.k + y] } } }
-  return out
-}
-
-func marginalX2Y(_ r: [Double], _ m: PairwiseMarginals) -> [Double] {
-  var out = [Double](repeating: 0, count: m.n2 * m.k)
-  for a in 0..<m.n1 { for b in 0..<m.n2 { for y in 0..<m.k { out[b * m.k + y] += r[(a * m.n2 + b) * m.k + y] } } }
-  return out
 }
