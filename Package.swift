@@ -30,7 +30,9 @@ let package = Package(
     .target(name: "Cluster", dependencies: ["CMPIShim"]),
 
     // Data: table files, JSON reading and writing.
-    .target(name: "PIDData", dependencies: ["PIDMath"]),
+    .target(
+      name: "PIDData",
+      dependencies: ["PIDMath", .product(name: "RealModule", package: "swift-numerics")]),
 
     // The commands, thin over the modules above.
     .target(

@@ -1,0 +1,298 @@
+import ArgumentParser
+import Cluster
+import PIDData
+import PIDMath
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `pidbounds estimate`: raw datasets in, one report out.
+struct EstimateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "estimate",
+    abstract: "The main job: PID terms, synergy and accuracy bounds and decisions from unimodal labeled data and unlabeled pairs.",
+    discussion: """
+      D1 (--x1y) holds modality-1 features and labels, D2 (--x2y) modality-2 \
+      features and labels, DM (--x1x2) unlabeled pairs of both; DL \
+      (--x1x2y, optional) labeled pairs for validation. CSV files with a \
+      header: columns named x1 or x1_* are modality 1, x2 or x2_* modality 2, \
+      y the label (any strings). Each modality is discretized once on all \
+      its rows (D1 and DM for x1, D2 and DM for x2): optional row \
+      normalization, PCA, k-means++ with restarts; --codes takes the single \
+      column of each modality as codes instead. The three empirical tables \
+      are reconciled (pooled single marginals) before solving.
+      """)
+
+  @Option(help: ArgumentHelp("D1: CSV with modality-1 features and labels.", valueName: "file"))
+  var x1y: String?
+  @Option(help: ArgumentHelp("D2: CSV with modality-2 features and labels.", valueName: "file"))
+  var x2y: String?
+  @Option(help: ArgumentHelp("DM: CSV with unlabeled pairs of both modalities.", valueName: "file"))
+  var x1x2: String?
+  @Option(help: ArgumentHelp("DL (optional): CSV with labeled pairs, for validation.", valueName: "file"))
+  var x1x2y: String?
+  @Option(help: ArgumentHelp("Run on a bundled dataset instead of files: \(Example.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+  var example: String?
+
+  @Option(help: "k-means clusters per modality.")
+  var clusters: Int = 20
+  @Option(help: "Clusters for modality 1 (default: --clusters).")
+  var clusters1: Int?
+  @Option(help: "Clusters for modality 2 (default: --clusters).")
+  var clusters2: Int?
+  @Option(help: "PCA components before clustering (0 = off).")
+  var pca: Int = 5
+  @Flag(help: "Scale every feature row to unit L2 norm before PCA.")
+  var normalize = false
+  @Option(help: "k-means restarts (k-means++ seeding each).")
+  var restarts: Int = 4
+  @Flag(help: "The single column of each modality already holds discrete codes (non-negative integers).")
+  var codes = false
+  @Option(help: "Random seed (clustering).")
+  var seed: UInt64 = 0
+  @Option(help: "Column name (or prefix) of modality 1.")
+  var x1Prefix = "x1"
+  @Option(help: "Column name (or prefix) of modality 2.")
+  var x2Prefix = "x2"
+  @Option(help: "Label column name.")
+  var label = "y"
+
+  @Option(help: ArgumentHelp("Also write the reconciled pairwise tables (the input of `bounds`) to this file.", valueName: "file"))
+  var writeTables: String?
+
+  @OptionGroup var bounds: BoundArguments
+  @OptionGroup var common: CommonOptions
+
+  func validate() throws {
+    if let example {
+      guard Example(rawValue: example) != nil else {
+        throw ValidationError("unknown example \"\(example)\"; available: \(Example.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      guard x1y == nil && x2y == nil && x1x2 == nil && x1x2y == nil else {
+        throw ValidationError("--example replaces --x1y/--x2y/--x1x2/--x1x2y; give one or the other")
+      }
+    } else {
+      guard x1y != nil, x2y != nil, x1x2 != nil else {
+        throw ValidationError("give --x1y, --x2y and --x1x2 (or --example NAME)")
+      }
+    }
+    for (name, value) in [("--clusters", clusters), ("--clusters1", clusters1 ?? 1), ("--clusters2", clusters2 ?? 1), ("--restarts", restarts)] {
+      guard value >= 1 else { throw ValidationError("\(name) must be >= 1") }
+    }
+    guard pca >= 0 else { throw ValidationError("--pca must be >= 0") }
+  }
+
+  func run() throws {
+    Job.run(quiet: common.quiet) { communicator in
+      guard communicator.isRoot else { return }
+      let start = now()
+      let data = try loadDatasets()
+      let estimation = try Estimation(
+        data: data, codes: codes,
+        options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters),
+        progress: common.quiet || isatty(2) != 1 ? nil : { writeStandardError("\r\($0)\u{1B}[K") })
+      if !common.quiet && isatty(2) == 1 { writeStandardError("\r\u{1B}[K") }
+      if let writeTables {
+        let m = estimation.reconciliation.marginals
+        func nested(_ x: Matrix) -> JSON { .array(x.nested.map { .array($0.map { .number($0) }) }) }
+        let tables = JSON.object([("p_x1y", nested(m.x1y)), ("p_x2y", nested(m.x2y)), ("p_x1x2", nested(m.x1x2))])
+        try writeFileAtomically(writeTables, Array(tables.rendered().utf8))
+      }
+      let analysis = Analysis(estimation.reconciliation.marginals, arguments: bounds)
+      try analysis.checkCertified(target: bounds.targetGap)
+      var report = Report.header(
+        command: "estimate", ranks: communicator.size,
+        n1: estimation.alphabet1, n2: estimation.alphabet2, k: estimation.labels.count)
+      report += estimation.blocks
+      report += analysis.blocks
+      let shifts = estimation.reconciliation.shifts
+      report.append(("reconciliation", .object([
+        ("method", .string("pooled single marginals, each table rescaled to them")),
+        ("tv_x1y", .number(shifts.x1y)), ("tv_x2y", .number(shifts.x2y)), ("tv_x1x2", .number(shifts.x1x2)),
+      ])))
+      if let validation = estimation.validation {
+        let s = validation.synergy!
+        let inside = analysis.bounds.lowerClipped - 1e-9 <= s && s <= analysis.bounds.upper + 1e-9
+        report.append(("validation", .object([
+          ("R", .number(validation.redundancy)), ("U1", .number(validation.uniqueness1)),
+          ("U2", .number(validation.uniqueness2)), ("S", .number(s)),
+          ("I_x1x2y", .number(validation.informationX1X2Y!)), ("S_inside_bracket", .bool(inside)),
+          ("rows", .integer(estimation.validationRows)),
+        ])))
+      }
+      report.append(("timing", .object([("seconds", .number(now() - start))])))
+      try common.emit(.object(report), table: Report.estimateTable)
+    }
+  }
+
+  func options(_ k: Int) -> DiscretizationOptions {
+    DiscretizationOptions(clusters: k, components: pca, normalizeRows: normalize, restarts: restarts, seed: seed)
+  }
+
+  func loadDatasets() throws -> DatasetBundle {
+    if let example, let chosen = Example(rawValue: example) {
+      let sets = chosen.datasets()
+      return DatasetBundle(d1: sets.d1, d2: sets.d2, dm: sets.dm, dl: sets.dl)
+    }
+    let roles = ColumnRoles(x1Prefix: x1Prefix, x2Prefix: x2Prefix, label: label)
+    let d1 = try readCSVDataset(x1y!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true))
+    let d2 = try readCSVDataset(x2y!, roles: roles, shape: DatasetShape(needsX1: false, needsX2: true, needsLabel: true))
+    let dm = try readCSVDataset(x1x2!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: false))
+    let dl = try x1x2y.map { try readCSVDataset($0, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: true)) }
+    return DatasetBundle(d1: d1, d2: d2, dm: dm, dl: dl)
+  }
+}
+
+struct DatasetBundle {
+  var d1: Dataset, d2: Dataset, dm: Dataset, dl: Dataset?
+}
+
+/// From datasets to reconciled pairwise tables: label coding,
+/// discretization of each modality, counting, reconciliation.
+struct Estimation {
+  var labels: [String]
+  var alphabet1: Int, alphabet2: Int
+  var codebook1: Codebook?, codebook2: Codebook?
+  var counts1: [Int], counts2: [Int]
+  var reconciliation: Reconciliation
+  var validation: PartialInformationDecomposition?
+  var validationRows: Int
+  var rows: (Int, Int, Int, Int)
+
+  init(data: DatasetBundle, codes: Bool, options1: DiscretizationOptions, options2: DiscretizationOptions,
+       progress: ((String) -> Void)?) throws {
+    // Labels: the union of every labeled dataset, sorted (numerically when
+    // all are numbers), so codes mean the same everywhere.
+    let set1 = Set(data.d1.labels), set2 = Set(data.d2.labels)
+    for (dataset, set) in [(data.d1, set1), (data.d2, set2)] where set.count < 2 {
+      throw Failure("\(dataset.source): only one class (\(set.first ?? "")) among the labels; at least two are needed", status: .dataError)
+    }
+    guard !set1.isDisjoint(with: set2) else {
+      throw Failure("\(data.d1.source) and \(data.d2.source) have disjoint label sets; the labels must be the same classes", status: .dataError)
+    }
+    var all = set1.union(set2)
+    if let dl = data.dl { all.formUnion(dl.labels) }
+    labels = all.sorted { a, b in
+      if let x = Double(a), let y = Double(b), x != y { return x < y }
+      return a < b
+    }
+    var index: [String: Int] = [:]
+    for (i, l) in labels.enumerated() { index[l] = i }
+    rows = (data.d1.rows, data.d2.rows, data.dm.rows, data.dl?.rows ?? 0)
+
+    // Codes of each modality.
+    let code1: (d1: [Int], dm: [Int], dl: [Int])
+    let code2: (d2: [Int], dm: [Int], dl: [Int])
+    if codes {
+      code1 = (try Estimation.integerCodes(data.d1, modality: 1), try Estimation.integerCodes(data.dm, modality: 1),
+               try data.dl.map { try Estimation.integerCodes($0, modality: 1) } ?? [])
+      code2 = (try Estimation.integerCodes(data.d2, modality: 2), try Estimation.integerCodes(data.dm, modality: 2),
+               try data.dl.map { try Estimation.integerCodes($0, modality: 2) } ?? [])
+      alphabet1 = (code1.d1 + code1.dm + code1.dl).max()! + 1
+      alphabet2 = (code2.d2 + code2.dm + code2.dl).max()! + 1
+      codebook1 = nil
+      codebook2 = nil
+    } else {
+      guard data.d1.dimension1 == data.dm.dimension1, data.d2.dimension2 == data.dm.dimension2,
+        data.dl.map({ $0.dimension1 == data.dm.dimension1 && $0.dimension2 == data.dm.dimension2 }) ?? true
+      else {
+        throw Failure("the datasets disagree on the number of feature columns of a modality (x1: \(data.d1.dimension1) in \(data.d1.source), \(data.dm.dimension1) in \(data.dm.source); x2: \(data.d2.dimension2) in \(data.d2.source), \(data.dm.dimension2) in \(data.dm.source))", status: .dataError)
+      }
+      for (name, total, k) in [("x1", data.d1.rows + data.dm.rows, options1.clusters), ("x2", data.d2.rows + data.dm.rows, options2.clusters)] where k > total {
+        throw Failure("--clusters \(k) is more than the \(total) rows of modality \(name)", status: .dataError)
+      }
+      progress?("clustering modality x1 (\(data.d1.rows + data.dm.rows) rows)")
+      let book1 = Codebook(fitting: [data.d1.x1, data.dm.x1], dimension: data.d1.dimension1, options: options1)
+      progress?("clustering modality x2 (\(data.d2.rows + data.dm.rows) rows)")
+      let book2 = Codebook(fitting: [data.d2.x2, data.dm.x2], dimension: data.d2.dimension2, options: options2)
+      code1 = (book1.encode(data.d1.x1), book1.encode(data.dm.x1), data.dl.map { book1.encode($0.x1) } ?? [])
+      code2 = (book2.encode(data.d2.x2), book2.encode(data.dm.x2), data.dl.map { book2.encode($0.x2) } ?? [])
+      alphabet1 = options1.clusters
+      alphabet2 = options2.clusters
+      codebook1 = book1
+      codebook2 = book2
+    }
+    let k = labels.count
+    var t1 = Matrix(rows: alphabet1, columns: k), t2 = Matrix(rows: alphabet2, columns: k)
+    var t12 = Matrix(rows: alphabet1, columns: alphabet2)
+    for (r, c) in code1.d1.enumerated() { t1[c, index[data.d1.labels[r]]!] += 1 }
+    for (r, c) in code2.d2.enumerated() { t2[c, index[data.d2.labels[r]]!] += 1 }
+    for r in 0..<data.dm.rows { t12[code1.dm[r], code2.dm[r]] += 1 }
+    counts1 = (0..<alphabet1).map { c in code1.d1.filter { $0 == c }.count + code1.dm.filter { $0 == c }.count }
+    counts2 = (0..<alphabet2).map { c in code2.d2.filter { $0 == c }.count + code2.dm.filter { $0 == c }.count }
+    reconciliation = try Reconciliation(x1y: t1, x2y: t2, x1x2: t12)
+    if let dl = data.dl {
+      var joint = [Double](repeating: 0, count: alphabet1 * alphabet2 * k)
+      for r in 0..<dl.rows { joint[(code1.dl[r] * alphabet2 + code2.dl[r]) * k + index[dl.labels[r]]!] += 1 }
+      validation = PartialInformationDecomposition(joint: try JointDistribution(n1: alphabet1, n2: alphabet2, k: k, masses: joint))
+      validationRows = dl.rows
+    } else {
+      validation = nil
+      validationRows = 0
+    }
+  }
+
+  /// The single column of a modality as non-negative integer codes.
+  static func integerCodes(_ dataset: Dataset, modality: Int) throws -> [Int] {
+    let (values, dimension) = modality == 1 ? (dataset.x1, dataset.dimension1) : (dataset.x2, dataset.dimension2)
+    guard dimension == 1 else {
+      throw Failure("\(dataset.source): --codes needs exactly one column for modality x\(modality), found \(dimension)", status: .dataError)
+    }
+    return try values.enumerated().map { row, value in
+      guard value >= 0, value == value.rounded(), value < 1_000_000 else {
+        throw Failure("\(dataset.source): row \(row + 1): code \(value) of modality x\(modality) is not a non-negative integer", status: .dataError)
+      }
+      return Int(value)
+    }
+  }
+
+  /// The `labels`, `datasets` and `discretization` blocks.
+  var blocks: [(String, JSON)] {
+    func modality(_ book: Codebook?, _ counts: [Int], _ alphabet: Int) -> JSON {
+      var members: [(String, JSON)] = [
+        ("clusters", .integer(alphabet)),
+        ("occupied", .integer(counts.filter { $0 > 0 }.count)),
+        ("sizes", .array(counts.map { .integer($0) })),
+      ]
+      if let book {
+        members.append(("pca_components", .integer(book.axes.isEmpty ? 0 : book.reduced)))
+        members.append(("variance_kept", .number(book.varianceKept)))
+      } else {
+        members.append(("method", .string("codes given")))
+      }
+      return .object(members)
+    }
+    return [
+      ("labels", .array(labels.map { .string($0) })),
+      ("datasets", .object([
+        ("rows_x1y", .integer(rows.0)), ("rows_x2y", .integer(rows.1)), ("rows_x1x2", .integer(rows.2)),
+        ("rows_x1x2y", .integer(rows.3)),
+      ])),
+      ("discretization", .object([
+        ("x1", modality(codebook1, counts1, alphabet1)), ("x2", modality(codebook2, counts2, alphabet2)),
+      ])),
+    ]
+  }
+}
+
+extension Report {
+  /// The table a person reads for `estimate`.
+  static func estimateTable(_ report: JSON) -> String {
+    var out = ""
+    if let d = report["discretization"], let a = report["alphabet"] {
+      out += "Discretized: x1 into \(formatted(d["x1"]?["occupied"], decimals: 0)) occupied clusters, "
+      out += "x2 into \(formatted(d["x2"]?["occupied"], decimals: 0)); \(formatted(a["y"], decimals: 0)) labels.\n"
+    }
+    if let r = report["reconciliation"] {
+      out += "Reconciliation moved the tables by TV \(formatted(r["tv_x1y"])), \(formatted(r["tv_x2y"])), \(formatted(r["tv_x1x2"])).\n\n"
+    }
+    out += boundsTable(report)
+    if let v = report["validation"] {
+      let inside = v["S_inside_bracket"] == .bool(true)
+      out += "\n  validation on \(formatted(v["rows"], decimals: 0)) labeled pairs: plug-in S = \(formatted(v["S"])), "
+      out += inside ? "inside the bracket\n" : "OUTSIDE the bracket\n"
+    }
+    return out
+  }
+}
