@@ -61,6 +61,9 @@ struct EstimateCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Also write the reconciled pairwise tables (the input of `bounds`) to this file.", valueName: "file"))
   var writeTables: String?
 
+  @Flag(help: "Include wall-clock figures in the report (then two runs differ).")
+  var timing = false
+
   @OptionGroup var bounds: BoundArguments
   @OptionGroup var common: CommonOptions
 
@@ -121,7 +124,7 @@ struct EstimateCommand: ParsableCommand {
           ("rows", .integer(estimation.validationRows)),
         ])))
       }
-      report.append(("timing", .object([("seconds", .number(now() - start))])))
+      if timing { report.append(("timing", .object([("seconds", .number(now() - start))]))) }
       try common.emit(.object(report), table: Report.estimateTable)
     }
   }

@@ -52,6 +52,7 @@ enum Report {
       ("I_x1x2", .number(b.informationX1X2)),
       ("alpha", .number(b.alpha)),
       ("S_lower_clipped", .number(b.lowerClipped)),
+      ("bracket_consistent", .bool(b.consistent)),
       ("S_upper_meet", .number(b.upperMeet)),
       ("S_upper_cap", .number(b.upperCap)),
       ("S_upper_inner", optional(b.upperInner)),
@@ -99,6 +100,10 @@ enum Report {
     out += "  synergy S in [\(formatted(b?["S_lower_clipped"])), \(formatted(b?["S_upper"]))]"
     if let sharp = b?["S_upper_sharp"], sharp != .null { out += "   (sharp upper \(formatted(sharp)))" }
     out += "\n"
+    if b?["bracket_consistent"] == .bool(false) {
+      out += "  WARNING: the lower bound exceeds the upper bound: no joint distribution has\n"
+      out += "  these pairwise tables (sampling noise?); the bracket is not trustworthy.\n"
+    }
     let rows: [(String, String)] = [
       ("S_R_simple", "S_R_simple"), ("S_R_relaxed", "S_R_relaxed"), ("S_R_sharp", "S_R_sharp"),
       ("S_U_l2", "S_U_l2"), ("S_U_bc", "S_U_bc"), ("S_U_paper (not a bound)", "S_U_paper"),

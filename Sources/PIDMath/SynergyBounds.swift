@@ -76,6 +76,11 @@ public struct SynergyBounds: Sendable {
   /// The smallest valid upper bound.
   public var upper: Double
 
+  /// Whether `lower <= upper`. A crossing means no joint has these
+  /// marginals (estimated tables whose sampling noise makes them jointly
+  /// unrealizable): the bounds then disagree and should not be trusted.
+  public var consistent: Bool { lower <= upper + 1e-9 }
+
   /// The renamed-role certificates (target X1, target X2).
   public var renamedGaps: (Double, Double)
 

@@ -1,0 +1,134 @@
+import Foundation
+import PIDData
+import PIDMath
+import Testing
+
+/// CSV text of `rows` rows with the given columns, from a row generator.
+func csv(_ header: [String], _ rows: Int, _ row: (Int) -> [String]) -> String {
+  ([header.joined(separator: ",")] + (0..<rows).map { row($0).joined(separator: ",") }).joined(separator: "\n") + "\n"
+}
+
+@Suite("pidbounds estimate")
+struct EstimateCommandTests {
+  func estimate(_ arguments: [String]) throws -> (Run, JSON?) {
+    let run = try Run.pidbounds(["estimate"] + arguments + ["--format", "json"])
+    return (run, run.json)
+  }
+
+  @Test("Synergy example: the bracket holds the known S = 1 (within 0.01 bits of sampling error) and the validation S")
+  func synergy() throws {
+    let (run, report) = try estimate(["--example", "synergy"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let b = try #require(report?["bounds"])
+    let lower = try #require(b["S_lower_clipped"]?.doubleValue), upper = try #require(b["S_upper"]?.doubleValue)
+    #expect(lower <= 1 && 1 <= upper + 0.01, "[\(lower), \(upper)]")
+    #expect(report?["validation"]?["S_inside_bracket"] == .bool(true))
+    #expect(abs((report?["pid"]?["R"]?.doubleValue ?? 1)) < 0.05)
+  }
+
+  @Test("Redundancy example: high R, small S; validation agrees with the bracket")
+  func redundancy() throws {
+    let (run, report) = try estimate(["--example", "redundancy"])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect((report?["pid"]?["R"]?.doubleValue ?? 0) > 1.9)
+    #expect((report?["bounds"]?["S_upper"]?.doubleValue ?? 1) < 0.05)
+    #expect(report?["validation"]?["S_inside_bracket"] == .bool(true))
+    #expect(report?["decision"]?["fusion"] == .string("simple"))
+  }
+
+  @Test("Continuous example: discretization with PCA reported; validation inside the bracket")
+  func continuous() throws {
+    let (run, report) = try estimate(["--example", "continuous"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let kept = try #require(report?["discretization"]?["x1"]?["variance_kept"]?.doubleValue)
+    #expect(kept > 0 && kept < 1)
+    #expect(report?["discretization"]?["x1"]?["pca_components"] == .integer(5))
+    #expect(report?["validation"]?["S_inside_bracket"] == .bool(true))
+    for key in ["tv_x1y", "tv_x2y", "tv_x1x2"] { #expect(report?["reconciliation"]?[key]?.doubleValue != nil) }
+  }
+
+  @Test("The same seed gives byte-identical JSON twice")
+  func deterministic() throws {
+    let first = try Run.pidbounds(["estimate", "--example", "continuous", "--seed", "7", "--format", "json"])
+    let second = try Run.pidbounds(["estimate", "--example", "continuous", "--seed", "7", "--format", "json"])
+    #expect(first.status == 0)
+    #expect(first.stdout == second.stdout)
+    #expect(!first.stdout.isEmpty)
+  }
+
+  @Test("--codes on pre-discretized data gives the same numbers as bounds on the tables of the same rows")
+  func codesMatchBounds() throws {
+    var g = SplitMix64(seed: 11)
+    func draw(_ n: Int) -> Int { Int(g.next() % UInt64(n)) }
+    var t1 = [[Double]](repeating: [0, 0, 0], count: 4), t2 = [[Double]](repeating: [0, 0, 0], count: 3)
+    var t12 = [[Double]](repeating: [0, 0, 0], count: 4)
+    let d1 = csv(["x1", "y"], 400) { _ in
+      let a = draw(4), y = (a + draw(2)) % 3
+      t1[a][y] += 1
+      return [String(a), "c\(y)"]
+    }
+    let d2 = csv(["x2", "y"], 300) { _ in
+      let b = draw(3), y = (b * 2 + draw(2)) % 3
+      t2[b][y] += 1
+      return [String(b), "c\(y)"]
+    }
+    let dm = csv(["x1", "x2"], 500) { _ in
+      let a = draw(4), b = (a + draw(2)) % 3
+      t12[a][b] += 1
+      return [String(a), String(b)]
+    }
+    func matrix(_ m: [[Double]]) -> String { "[" + m.map { "[" + $0.map { String(Int($0)) }.joined(separator: ",") + "]" }.joined(separator: ",") + "]" }
+    let tables = "{\"p_x1y\": \(matrix(t1)), \"p_x2y\": \(matrix(t2)), \"p_x1x2\": \(matrix(t12))}"
+    let dir = try scratch(["d1.csv": d1, "d2.csv": d2, "dm.csv": dm, "tables.json": tables])
+    let (run, report) = try estimate(["--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--codes"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let direct = try Run.pidbounds(["bounds", "--marginals", dir + "/tables.json", "--reconcile", "--format", "json"])
+    #expect(direct.status == 0, "\(direct.stderr)")
+    for block in ["pid", "bounds", "performance", "decision", "reconciliation"] {
+      if block == "reconciliation" {
+        for key in ["tv_x1y", "tv_x2y", "tv_x1x2"] { #expect(report?[block]?[key] == direct.json?[block]?[key]) }
+      } else {
+        #expect(report?[block] == direct.json?[block], "\(block) differs")
+      }
+    }
+  }
+
+  @Test("Bad input: one line naming the file (and line), the exit code of CLI.md", arguments: [
+    ("missing", "", 66, "no such file"),
+    ("empty", "", 65, "empty"),
+    ("nolabel", "x1_0,x1_1\n1,2\n3,4\n", 65, "no label column \"y\""),
+    ("ragged", "x1_0,y\n1,a\n2\n", 65, ":3: row has 1 fields"),
+    ("text", "x1_0,y\n1,a\nabc,b\n", 65, ":3: column x1_0: \"abc\" is not a number"),
+    ("nan", "x1_0,y\n1,a\nnan,b\n", 65, "non-finite"),
+    ("inf", "x1_0,y\n1,a\ninf,b\n", 65, "non-finite"),
+    ("oneclass", "x1_0,y\n1,a\n2,a\n3,a\n", 65, "only one class"),
+    ("disjoint", "x1_0,y\n1,p\n2,q\n3,p\n", 65, "disjoint label sets"),
+  ] as [(String, String, Int32, String)])
+  func badInput(name: String, d1: String, status: Int32, message: String) throws {
+    var g = SplitMix64(seed: 3)
+    let d2 = csv(["x2_0", "y"], 40) { i in [String(Double(g.next() % 100) / 10), i % 2 == 0 ? "a" : "b"] }
+    let dm = csv(["x1_0", "x2_0"], 40) { _ in [String(Double(g.next() % 100) / 10), String(Double(g.next() % 100) / 10)] }
+    var files = ["d2.csv": d2, "dm.csv": dm]
+    if name != "missing" { files[name + ".csv"] = d1 }
+    let dir = try scratch(files)
+    let out = dir + "/report.json"
+    let run = try Run.pidbounds(["estimate", "--x1y", dir + "/\(name).csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv",
+                                 "--clusters", "3", "--output", out])
+    #expect(run.status == status, "\(name): \(run.stderr)")
+    #expect(run.stderr.contains(message), "\(name): \(run.stderr)")
+    #expect(run.stderr.split(separator: "\n").count == 1, "\(name): \(run.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: out), "\(name): partial output written")
+  }
+
+  @Test("More clusters than rows is refused")
+  func tooManyClusters() throws {
+    let d1 = csv(["x1", "y"], 5) { i in [String(i), i % 2 == 0 ? "a" : "b"] }
+    let d2 = csv(["x2", "y"], 5) { i in [String(i), i % 2 == 0 ? "a" : "b"] }
+    let dm = csv(["x1", "x2"], 5) { i in [String(i), String(i)] }
+    let dir = try scratch(["d1.csv": d1, "d2.csv": d2, "dm.csv": dm])
+    let run = try Run.pidbounds(["estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv",
+                                 "--clusters", "20", "--format", "json"])
+    #expect(run.status == 65)
+    #expect(run.stderr.contains("--clusters 20 is more than the 10 rows of modality x1"), "\(run.stderr)")
+  }
+}
