@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Benchmark of `pidbounds estimate`: wall time and peak memory (max RSS) on
+generated CSV datasets with ROWS rows each and DIM float features per
+modality (three Gaussian classes), K clusters, release build, one process.
+
+Usage: scripts/bench-estimate.py [--rows 100000] [--dim 64] [--clusters 20]
+       [--binary PATH] [--keep DIR]
+"""
+import argparse, os, random, re, subprocess, sys, tempfile, time
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+def write(path, header, rows, dim, rng, kinds):
+    with open(path, "w") as f:
+        f.write(",".join(header) + "\n")
+        for _ in range(rows):
+            y = rng.randrange(3)
+            parts = []
+            for kind in kinds:
+                if kind == "y":
+                    parts.append(f"class{y}")
+                else:
+                    shift = 1.0 if kind == "x1" else 0.6
+                    parts += [f"{rng.gauss(shift if j % 3 == y else 0.0, 1.0):.4f}" for j in range(dim)]
+            f.write(",".join(parts) + "\n")
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100000)
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--clusters", type=int, default=20)
+    ap.add_argument("--binary", default=os.path.join(here, "..", ".build", "release", "pidbounds"))
+    ap.add_argument("--keep", default=None)
+    args = ap.parse_args()
+    directory = args.keep or tempfile.mkdtemp()
+    os.makedirs(directory, exist_ok=True)
+    rng = random.Random(1)
+    x1 = [f"x1_{j}" for j in range(args.dim)]
+    x2 = [f"x2_{j}" for j in range(args.dim)]
+    paths = {name: os.path.join(directory, name + ".csv") for name in ["d1", "d2", "dm"]}
+    if not all(os.path.exists(p) for p in paths.values()):
+        write(paths["d1"], x1 + ["y"], args.rows, args.dim, rng, ["x1", "y"])
+        write(paths["d2"], x2 + ["y"], args.rows, args.dim, rng, ["x2", "y"])
+        write(paths["dm"], x1 + x2, args.rows, args.dim, rng, ["x1", "x2"])
+    start = time.perf_counter()
+    out = subprocess.run(["/usr/bin/time", "-v", args.binary, "estimate", "--x1y", paths["d1"], "--x2y", paths["d2"],
+                          "--x1x2", paths["dm"], "--clusters", str(args.clusters), "--format", "json", "--timing"],
+                         capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if out.returncode != 0:
+        print(out.stderr, file=sys.stderr)
+        return 1
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr)
+    print({"rows_per_dataset": args.rows, "dim": args.dim, "clusters": args.clusters,
+           "wall_seconds": round(seconds, 2), "max_rss_mib": round(int(rss.group(1)) / 1024, 1) if rss else None})
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main())
