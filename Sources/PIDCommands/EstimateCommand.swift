@@ -139,10 +139,24 @@ struct EstimateCommand: ParsableCommand {
       return DatasetBundle(d1: sets.d1, d2: sets.d2, dm: sets.dm, dl: sets.dl)
     }
     let roles = ColumnRoles(x1Prefix: x1Prefix, x2Prefix: x2Prefix, label: label)
-    let d1 = try readCSVDataset(x1y!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true))
-    let d2 = try readCSVDataset(x2y!, roles: roles, shape: DatasetShape(needsX1: false, needsX2: true, needsLabel: true))
-    let dm = try readCSVDataset(x1x2!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: false))
-    let dl = try x1x2y.map { try readCSVDataset($0, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: true)) }
+    func isNumpy(_ path: String) -> Bool { path.hasSuffix(".npy") }
+    // An .npy D1 (D2) is its modality's features then the label; DM and DL
+    // are x1's features, then x2's (then the label), split by the widths of
+    // D1 and D2.
+    let d1 = isNumpy(x1y!)
+      ? try readNumpyDataset(x1y!, layout: .features1ThenLabel)
+      : try readCSVDataset(x1y!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true))
+    let d2 = isNumpy(x2y!)
+      ? try readNumpyDataset(x2y!, layout: .features2ThenLabel)
+      : try readCSVDataset(x2y!, roles: roles, shape: DatasetShape(needsX1: false, needsX2: true, needsLabel: true))
+    let dm = isNumpy(x1x2!)
+      ? try readNumpyDataset(x1x2!, layout: .pairs(d1.dimension1, d2.dimension2))
+      : try readCSVDataset(x1x2!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: false))
+    let dl = try x1x2y.map { path in
+      isNumpy(path)
+        ? try readNumpyDataset(path, layout: .labeledPairs(d1.dimension1, d2.dimension2))
+        : try readCSVDataset(path, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: true))
+    }
     return DatasetBundle(d1: d1, d2: d2, dm: dm, dl: dl)
   }
 }

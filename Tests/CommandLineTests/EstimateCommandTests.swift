@@ -132,3 +132,60 @@ struct EstimateCommandTests {
     #expect(run.stderr.contains("--clusters 20 is more than the 10 rows of modality x1"), "\(run.stderr)")
   }
 }
+
+/// The bytes of a version-1 `.npy` file of `<f8` values (or another dtype
+/// text with raw `payload`).
+func npy(rows: Int, columns: Int, values: [Double], dtype: String = "<f8", payload: [UInt8]? = nil) -> [UInt8] {
+  var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+  while (10 + header.count + 1) % 64 != 0 { header += " " }
+  header += "\n"
+  var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+  bytes += Array(header.utf8)
+  if let payload { return bytes + payload }
+  for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+  return bytes
+}
+
+@Suite("pidbounds estimate with .npy files")
+struct NumpyTests {
+  func files(_ extra: [String: [UInt8]] = [:]) throws -> String {
+    var g = SplitMix64(seed: 5)
+    func value() -> Double { Double(g.next() % 1000) / 100 }
+    var d1: [Double] = [], d2: [Double] = [], dm: [Double] = []
+    for i in 0..<60 { d1 += [value(), value(), Double(i % 2)] }
+    for i in 0..<60 { d2 += [value(), Double(i % 2)] }
+    for _ in 0..<60 { dm += [value(), value(), value()] }
+    let dir = try scratch([:])
+    var all: [String: [UInt8]] = [
+      "d1.npy": npy(rows: 60, columns: 3, values: d1), "d2.npy": npy(rows: 60, columns: 2, values: d2),
+      "dm.npy": npy(rows: 60, columns: 3, values: dm),
+    ]
+    for (k, v) in extra { all[k] = v }
+    for (name, bytes) in all { try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+    return dir
+  }
+
+  @Test("D1, D2 (features then label) and DM (x1 then x2 features) as .npy")
+  func reads() throws {
+    let dir = try files()
+    let run = try Run.pidbounds(["estimate", "--x1y", dir + "/d1.npy", "--x2y", dir + "/d2.npy", "--x1x2", dir + "/dm.npy",
+                                 "--clusters", "4", "--format", "json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.json?["labels"] == .array([.string("0"), .string("1")]))
+    #expect(run.json?["datasets"]?["rows_x1x2"] == .integer(60))
+  }
+
+  @Test("Unsupported dtype and truncated data are refused naming the file", arguments: [
+    ("complex.npy", "unsupported .npy dtype <c16"), ("short.npy", "truncated .npy data"),
+  ])
+  func bad(name: String, message: String) throws {
+    let dir = try files([
+      "complex.npy": npy(rows: 2, columns: 2, values: [], dtype: "<c16", payload: [UInt8](repeating: 0, count: 64)),
+      "short.npy": npy(rows: 60, columns: 3, values: [], payload: [UInt8](repeating: 0, count: 100)),
+    ])
+    let run = try Run.pidbounds(["estimate", "--x1y", dir + "/d1.npy", "--x2y", dir + "/d2.npy", "--x1x2", dir + "/" + name,
+                                 "--clusters", "4", "--format", "json"])
+    #expect(run.status == 65, "\(run.stderr)")
+    #expect(run.stderr.contains(message) && run.stderr.contains(name), "\(run.stderr)")
+  }
+}
