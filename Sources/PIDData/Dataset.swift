@@ -108,16 +108,64 @@ public func readCSVDataset(_ path: String, roles: ColumnRoles, shape: DatasetSha
   let useX2 = shape.needsX2 ? x2Columns : []
   var x1 = [Float](), x2 = [Float](), labels = [String]()
   var rows = 0
-  while let line = nextLine() {
-    if line.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
-    let fields = splitFields(line)
-    guard fields.count == header.count else {
-      throw .malformed(path: path, line: lineNumber, message: "row has \(fields.count) fields, the header has \(header.count)")
+  // Data rows are parsed in place in getline's buffer: separators become
+  // NUL bytes and numbers are read with strtod (no String per field).
+  let width = header.count
+  var starts = [Int](repeating: 0, count: width + 1)
+  var isNumberColumn = [Int](repeating: 0, count: width)  // 1: x1, 2: x2
+  for c in useX1 { isNumberColumn[c] = 1 }
+  for c in useX2 { isNumberColumn[c] = 2 }
+  var values1 = [Float](repeating: 0, count: useX1.count), values2 = [Float](repeating: 0, count: useX2.count)
+  while true {
+    let n = getline(&buffer, &capacity, file)
+    guard n >= 0, let line = buffer else { break }
+    lineNumber += 1
+    var length = n
+    while length > 0 && (line[length - 1] == 10 || line[length - 1] == 13) { length -= 1 }
+    var blank = true
+    for i in 0..<length where line[i] != 32 && line[i] != 9 { blank = false; break }
+    if blank { continue }
+    // Field boundaries (commas outside quotes).
+    var count = 0
+    var quoted = false
+    starts[0] = 0
+    for i in 0..<length {
+      let c = line[i]
+      if c == 34 { quoted.toggle() }
+      if c == 44 && !quoted {
+        count += 1
+        if count < width { starts[count] = i + 1 }
+        line[i] = 0
+      }
     }
-    for column in useX1 { x1.append(try number(fields[column], header[column])) }
-    for column in useX2 { x2.append(try number(fields[column], header[column])) }
+    count += 1
+    guard count == width else {
+      throw .malformed(path: path, line: lineNumber, message: "row has \(count) fields, the header has \(width)")
+    }
+    line[length] = 0
+    starts[width] = length + 1
+    var i1 = 0, i2 = 0
+    for column in 0..<width where isNumberColumn[column] != 0 {
+      let field = line + starts[column]
+      var end: UnsafeMutablePointer<CChar>? = nil
+      let value = strtod(field, &end)
+      var tail = end!
+      while tail.pointee == 32 || tail.pointee == 9 { tail += 1 }
+      let fieldText = { String(cString: field).trimmingSpaces() }
+      guard end! != field, tail.pointee == 0 else {
+        throw .malformed(path: path, line: lineNumber, message: "column \(header[column]): \"\(fieldText())\" is not a number")
+      }
+      guard value.isFinite, abs(value) <= Double(Float.greatestFiniteMagnitude) else {
+        throw .malformed(path: path, line: lineNumber, message: "column \(header[column]): non-finite value \(fieldText())")
+      }
+      if isNumberColumn[column] == 1 { values1[i1] = Float(value); i1 += 1 } else { values2[i2] = Float(value); i2 += 1 }
+    }
+    // Keep the order of the header's modality columns.
+    x1 += values1
+    x2 += values2
     if shape.needsLabel, let labelColumn {
-      let label = unquote(fields[labelColumn])
+      let bytes = UnsafeRawBufferPointer(start: line + starts[labelColumn], count: starts[labelColumn + 1] - 1 - starts[labelColumn])
+      let label = unquote(ArraySlice(bytes))
       guard !label.isEmpty else { throw .malformed(path: path, line: lineNumber, message: "empty label") }
       labels.append(label)
     }
@@ -125,17 +173,6 @@ public func readCSVDataset(_ path: String, roles: ColumnRoles, shape: DatasetSha
   }
   guard rows > 0 else { throw .malformed(path: path, line: nil, message: "no data rows after the header") }
   return Dataset(source: path, rows: rows, x1: x1, dimension1: useX1.count, x2: x2, dimension2: useX2.count, labels: labels)
-
-  func number(_ field: ArraySlice<UInt8>, _ name: String) throws(DataError) -> Float {
-    let text = String(decoding: field, as: UTF8.self).trimmingSpaces()
-    guard let value = Double(text) else {
-      throw .malformed(path: path, line: lineNumber, message: "column \(name): \"\(text)\" is not a number")
-    }
-    guard value.isFinite, abs(value) <= Double(Float.greatestFiniteMagnitude) else {
-      throw .malformed(path: path, line: lineNumber, message: "column \(name): non-finite value \(text)")
-    }
-    return Float(value)
-  }
 }
 
 /// Splits a CSV line at commas outside double quotes.

@@ -219,25 +219,36 @@ func kMeans(_ points: [Double], rows: Int, dimension: Int, clusters k: Int, iter
   }
   var assignment = [Int](repeating: -1, count: rows)
   var inertia = 0.0
+  var previousInertia = Double.infinity
+  var sums = [Double](repeating: 0, count: k * dimension)
+  var counts = [Int](repeating: 0, count: k)
   for _ in 0..<max(1, iterations) {
     var changed = false
     inertia = 0
-    for r in 0..<rows {
-      var best = 0
-      var bestDistance = Double.infinity
-      for c in 0..<k {
-        var d2 = 0.0
-        for j in 0..<dimension {
-          let t = points[r * dimension + j] - centroids[c * dimension + j]
-          d2 += t * t
+    points.withUnsafeBufferPointer { P in
+      centroids.withUnsafeBufferPointer { C in
+        assignment.withUnsafeMutableBufferPointer { A in
+          for r in 0..<rows {
+            let x = P.baseAddress! + r * dimension
+            var best = 0
+            var bestDistance = Double.infinity
+            for c in 0..<k {
+              let y = C.baseAddress! + c * dimension
+              var d2 = 0.0
+              for j in 0..<dimension {
+                let t = x[j] - y[j]
+                d2 += t * t
+              }
+              if d2 < bestDistance { bestDistance = d2; best = c }
+            }
+            inertia += bestDistance
+            if A[r] != best { A[r] = best; changed = true }
+          }
         }
-        if d2 < bestDistance { bestDistance = d2; best = c }
       }
-      inertia += bestDistance
-      if assignment[r] != best { assignment[r] = best; changed = true }
     }
-    var sums = [Double](repeating: 0, count: k * dimension)
-    var counts = [Int](repeating: 0, count: k)
+    for i in sums.indices { sums[i] = 0 }
+    for i in counts.indices { counts[i] = 0 }
     for r in 0..<rows {
       let c = assignment[r]
       counts[c] += 1
@@ -246,7 +257,10 @@ func kMeans(_ points: [Double], rows: Int, dimension: Int, clusters k: Int, iter
     for c in 0..<k where counts[c] > 0 {
       for j in 0..<dimension { centroids[c * dimension + j] = sums[c * dimension + j] / Double(counts[c]) }
     }
-    if !changed { break }
+    // Converged: no reassignment, or the inertia no longer improves by a
+    // relative 1e-9 (deterministic: the same data give the same stop).
+    if !changed || previousInertia - inertia <= 1e-9 * inertia { break }
+    previousInertia = inertia
   }
   return (inertia, centroids)
 }
