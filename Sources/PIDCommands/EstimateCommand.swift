@@ -35,6 +35,13 @@ struct EstimateCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Run on a bundled dataset instead of files: \(Example.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
   var example: String?
 
+  @Option(help: ArgumentHelp("More than two modalities: NAME=PREFIX (repeat); columns PREFIX or PREFIX_* belong to NAME. Every pair is analysed.", valueName: "name=prefix"))
+  var modality: [String] = []
+  @Option(help: ArgumentHelp("With --modality: NAME=FILE, a CSV with NAME's features and the label (repeat, one per modality).", valueName: "name=file"))
+  var labeled: [String] = []
+  @Option(help: ArgumentHelp("With --modality: a CSV with unlabeled rows holding every modality's features.", valueName: "file"))
+  var unlabeled: String?
+
   @Option(help: "k-means clusters per modality.")
   var clusters: Int = 20
   @Option(help: "Clusters for modality 1 (default: --clusters).")
@@ -67,7 +74,32 @@ struct EstimateCommand: ParsableCommand {
   @OptionGroup var bounds: BoundArguments
   @OptionGroup var common: CommonOptions
 
+  /// `NAME=VALUE` pairs of a repeated option.
+  static func pairs(_ items: [String], option: String) throws -> [(String, String)] {
+    try items.map { item in
+      let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+        throw ValidationError("\(option) takes NAME=VALUE, got \"\(item)\"")
+      }
+      return (parts[0], parts[1])
+    }
+  }
+
   func validate() throws {
+    if !modality.isEmpty {
+      let names = try Self.pairs(modality, option: "--modality").map(\.0)
+      let files = try Self.pairs(labeled, option: "--labeled").map(\.0)
+      guard names.count >= 2, Set(names).count == names.count else {
+        throw ValidationError("--modality needs at least two distinct names")
+      }
+      guard Set(files) == Set(names), files.count == names.count else {
+        throw ValidationError("give one --labeled NAME=FILE for each --modality (\(names.joined(separator: ", ")))")
+      }
+      guard unlabeled != nil, example == nil, x1y == nil, x2y == nil, x1x2 == nil, x1x2y == nil else {
+        throw ValidationError("with --modality give --labeled and --unlabeled (not --x1y/--x2y/--x1x2/--x1x2y/--example)")
+      }
+      return
+    }
     if let example {
       guard Example(rawValue: example) != nil else {
         throw ValidationError("unknown example \"\(example)\"; available: \(Example.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -87,6 +119,7 @@ struct EstimateCommand: ParsableCommand {
   }
 
   func run() throws {
+    if !modality.isEmpty { return try runModalities() }
     Job.run(quiet: common.quiet) { communicator in
       guard communicator.isRoot else { return }
       let start = now()
@@ -126,6 +159,62 @@ struct EstimateCommand: ParsableCommand {
       }
       if timing { report.append(("timing", .object([("seconds", .number(now() - start))]))) }
       try common.emit(.object(report), table: Report.estimateTable)
+    }
+  }
+
+  /// Every pair of the `--modality` list: the two-modality analysis on the
+  /// labeled files of the pair and the unlabeled file's columns of the pair.
+  func runModalities() throws {
+    Job.run(quiet: common.quiet) { communicator in
+      guard communicator.isRoot else { return }
+      let specs = try Self.pairs(modality, option: "--modality")
+      let files = Dictionary(uniqueKeysWithValues: try Self.pairs(labeled, option: "--labeled"))
+      var labeledSets: [Dataset] = [], unlabeledSets: [Dataset] = []
+      for (name, prefix) in specs {
+        let roles = ColumnRoles(x1Prefix: prefix, x2Prefix: "\u{0}", label: label)
+        labeledSets.append(try readCSVDataset(files[name]!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true)))
+        unlabeledSets.append(try readCSVDataset(unlabeled!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: false)))
+      }
+      var pairs: [JSON] = []
+      var summary: [JSON] = []
+      for i in 0..<specs.count {
+        for j in (i + 1)..<specs.count {
+          let second = labeledSets[j], other = unlabeledSets[j]
+          let d2 = Dataset(source: second.source, rows: second.rows, x1: [], dimension1: 0, x2: second.x1,
+                           dimension2: second.dimension1, labels: second.labels)
+          let dm = Dataset(source: unlabeled!, rows: unlabeledSets[i].rows, x1: unlabeledSets[i].x1,
+                           dimension1: unlabeledSets[i].dimension1, x2: other.x1, dimension2: other.dimension1, labels: [])
+          let estimation = try Estimation(
+            data: DatasetBundle(d1: labeledSets[i], d2: d2, dm: dm, dl: nil), codes: codes,
+            options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters), progress: nil)
+          let analysis = Analysis(estimation.reconciliation.marginals, arguments: bounds)
+          try analysis.checkCertified(target: bounds.targetGap)
+          let shifts = estimation.reconciliation.shifts
+          var members: [(String, JSON)] = [
+            ("x1", .string(specs[i].0)), ("x2", .string(specs[j].0)),
+            ("alphabet", .object([("x1", .integer(estimation.alphabet1)), ("x2", .integer(estimation.alphabet2)), ("y", .integer(estimation.labels.count))])),
+          ]
+          members += estimation.blocks.filter { $0.0 != "labels" }
+          members += analysis.blocks
+          members.append(("reconciliation", .object([
+            ("tv_x1y", .number(shifts.x1y)), ("tv_x2y", .number(shifts.x2y)), ("tv_x1x2", .number(shifts.x1x2)),
+          ])))
+          pairs.append(.object(members))
+          let b = analysis.bounds
+          summary.append(.object([
+            ("x1", .string(specs[i].0)), ("x2", .string(specs[j].0)),
+            ("R", .number(b.pid.redundancy)), ("U1", .number(b.pid.uniqueness1)), ("U2", .number(b.pid.uniqueness2)),
+            ("S_lower", .number(b.lowerClipped)), ("S_upper", .number(b.upper)),
+            ("collect_multimodal", .string(analysis.decision.collectMultimodal)), ("fusion", .string(analysis.decision.fusion)),
+          ]))
+        }
+      }
+      let report: [(String, JSON)] = [
+        ("version", .string(Report.version)), ("command", .string("estimate")), ("ranks", .integer(communicator.size)),
+        ("units", .string("bits")), ("modalities", .array(specs.map { .string($0.0) })),
+        ("summary", .array(summary)), ("pairs", .array(pairs)),
+      ]
+      try common.emit(.object(report), table: Report.modalitiesTable)
     }
   }
 
@@ -294,6 +383,24 @@ struct Estimation {
 }
 
 extension Report {
+  /// The summary table of a run with more than two modalities.
+  static func modalitiesTable(_ report: JSON) -> String {
+    var out = "Every pair of modalities (bits)\n\n"
+    out += "  " + padded("x1", 10) + padded("x2", 10) + leftPadded("R", 8) + leftPadded("U1", 8) + leftPadded("U2", 8)
+      + leftPadded("S in", 18) + "  collect  fusion\n"
+    if case .array(let rows)? = report["summary"] {
+      for row in rows {
+        guard case .string(let a)? = row["x1"], case .string(let b)? = row["x2"],
+          case .string(let collect)? = row["collect_multimodal"], case .string(let fusion)? = row["fusion"]
+        else { continue }
+        out += "  " + padded(String(a.prefix(9)), 10) + padded(String(b.prefix(9)), 10)
+          + leftPadded(formatted(row["R"]), 8) + leftPadded(formatted(row["U1"]), 8) + leftPadded(formatted(row["U2"]), 8)
+          + leftPadded("[\(formatted(row["S_lower"])), \(formatted(row["S_upper"]))]", 18) + "  " + padded(collect, 7) + "  " + fusion + "\n"
+      }
+    }
+    return out
+  }
+
   /// The table a person reads for `estimate`.
   static func estimateTable(_ report: JSON) -> String {
     var out = ""

@@ -189,3 +189,37 @@ struct NumpyTests {
     #expect(run.stderr.contains(message) && run.stderr.contains(name), "\(run.stderr)")
   }
 }
+
+@Suite("pidbounds estimate with more than two modalities")
+struct ModalitiesTests {
+  @Test("Three modalities: every pair analysed, with a summary")
+  func threeModalities() throws {
+    var g = SplitMix64(seed: 9)
+    func v() -> String { String(Double(g.next() % 1000) / 100) }
+    let a = csv(["a_0", "a_1", "y"], 80) { i in [v(), v(), String(i % 2)] }
+    let b = csv(["b", "y"], 80) { i in [v(), String(i % 2)] }
+    let c = csv(["c_0", "y"], 80) { i in [v(), String(i % 2)] }
+    let u = csv(["a_0", "a_1", "b", "c_0"], 80) { _ in [v(), v(), v(), v()] }
+    let dir = try scratch(["a.csv": a, "b.csv": b, "c.csv": c, "u.csv": u])
+    let run = try Run.pidbounds([
+      "estimate", "--modality", "A=a", "--modality", "B=b", "--modality", "C=c",
+      "--labeled", "A=\(dir)/a.csv", "--labeled", "B=\(dir)/b.csv", "--labeled", "C=\(dir)/c.csv",
+      "--unlabeled", dir + "/u.csv", "--clusters", "3", "--format", "json",
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    guard case .array(let summary)? = run.json?["summary"], case .array(let pairs)? = run.json?["pairs"] else {
+      Issue.record("no summary/pairs")
+      return
+    }
+    #expect(summary.count == 3 && pairs.count == 3)
+    #expect(pairs[2]["x1"] == .string("B") && pairs[2]["x2"] == .string("C"))
+    for pair in pairs { #expect(pair["bounds"]?["S_upper"]?.doubleValue != nil) }
+  }
+
+  @Test("A missing --labeled file for a modality is a usage error")
+  func missingLabeled() throws {
+    let run = try Run.pidbounds(["estimate", "--modality", "A=a", "--modality", "B=b", "--labeled", "A=x.csv", "--unlabeled", "u.csv"])
+    #expect(run.status == 64)
+    #expect(run.stderr.contains("--labeled"))
+  }
+}
