@@ -90,19 +90,11 @@ extension CouplingProblem {
   /// Largest absolute difference between the marginals of `q` and the
   /// problem's tables.
   func marginalResidual(_ q: [Double]) -> Double {
-    let nA = sourceA.rows, nB = sourceB.rows, k = sourceA.columns
-    var rA = sourceA.elements.map { -$0 }
-    var rB = sourceB.elements.map { -$0 }
-    for a in 0..<nA {
-      for b in 0..<nB {
-        for t in 0..<k {
-          let x = q[(a * nB + b) * k + t]
-          rA[a * k + t] += x
-          rB[b * k + t] += x
-        }
-      }
-    }
-    return max(rA.map(abs).max() ?? 0, rB.map(abs).max() ?? 0)
+    let sums = pairwiseSums(q, n1: sourceA.rows, n2: sourceB.rows, k: sourceA.columns)
+    var largest = 0.0
+    for (i, x) in sums.x1y.enumerated() { largest = max(largest, abs(x - sourceA.elements[i])) }
+    for (i, x) in sums.x2y.enumerated() { largest = max(largest, abs(x - sourceB.elements[i])) }
+    return largest
   }
 }
 
