@@ -261,6 +261,7 @@ struct Estimation {
   var alphabet1: Int, alphabet2: Int
   var codebook1: Codebook?, codebook2: Codebook?
   var counts1: [Int], counts2: [Int]
+  var coded: CodedData
   var reconciliation: Reconciliation
   var validation: PartialInformationDecomposition?
   var validationRows: Int
@@ -320,19 +321,22 @@ struct Estimation {
       codebook2 = book2
     }
     let k = labels.count
-    var t1 = Matrix(rows: alphabet1, columns: k), t2 = Matrix(rows: alphabet2, columns: k)
-    var t12 = Matrix(rows: alphabet1, columns: alphabet2)
-    for (r, c) in code1.d1.enumerated() { t1[c, index[data.d1.labels[r]]!] += 1 }
-    for (r, c) in code2.d2.enumerated() { t2[c, index[data.d2.labels[r]]!] += 1 }
-    for r in 0..<data.dm.rows { t12[code1.dm[r], code2.dm[r]] += 1 }
-    counts1 = (0..<alphabet1).map { c in code1.d1.filter { $0 == c }.count + code1.dm.filter { $0 == c }.count }
-    counts2 = (0..<alphabet2).map { c in code2.d2.filter { $0 == c }.count + code2.dm.filter { $0 == c }.count }
-    reconciliation = try Reconciliation(x1y: t1, x2y: t2, x1x2: t12)
-    if let dl = data.dl {
-      var joint = [Double](repeating: 0, count: alphabet1 * alphabet2 * k)
-      for r in 0..<dl.rows { joint[(code1.dl[r] * alphabet2 + code2.dl[r]) * k + index[dl.labels[r]]!] += 1 }
+    func labelCodes(_ d: Dataset) -> [Int32] { d.labels.map { Int32(index[$0]!) } }
+    coded = CodedData(
+      alphabet1: alphabet1, alphabet2: alphabet2, labelCount: k,
+      d1x1: code1.d1.map(Int32.init), d1y: labelCodes(data.d1), d2x2: code2.d2.map(Int32.init), d2y: labelCodes(data.d2),
+      dmx1: code1.dm.map(Int32.init), dmx2: code2.dm.map(Int32.init),
+      dlx1: code1.dl.map(Int32.init), dlx2: code2.dl.map(Int32.init), dly: data.dl.map(labelCodes) ?? [])
+    var sizes1 = [Int](repeating: 0, count: alphabet1), sizes2 = [Int](repeating: 0, count: alphabet2)
+    for c in code1.d1 + code1.dm { sizes1[c] += 1 }
+    for c in code2.d2 + code2.dm { sizes2[c] += 1 }
+    counts1 = sizes1
+    counts2 = sizes2
+    let tables = coded.pairwiseCounts
+    reconciliation = try Reconciliation(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2)
+    if let joint = coded.validationCounts {
       validation = PartialInformationDecomposition(joint: try JointDistribution(n1: alphabet1, n2: alphabet2, k: k, masses: joint))
-      validationRows = dl.rows
+      validationRows = data.dl?.rows ?? 0
     } else {
       validation = nil
       validationRows = 0
