@@ -68,6 +68,11 @@ struct EstimateCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Also write the reconciled pairwise tables (the input of `bounds`) to this file.", valueName: "file"))
   var writeTables: String?
 
+  @Option(help: "Bootstrap replicates (0 = none); spread over the MPI ranks.")
+  var bootstrap: Int = 0
+  @Option(help: "Confidence level of the bootstrap intervals.")
+  var confidence: Double = 0.95
+
   @Flag(help: "Include wall-clock figures in the report (then two runs differ).")
   var timing = false
 
@@ -116,19 +121,50 @@ struct EstimateCommand: ParsableCommand {
       guard value >= 1 else { throw ValidationError("\(name) must be >= 1") }
     }
     guard pca >= 0 else { throw ValidationError("--pca must be >= 0") }
+    guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
+    guard confidence > 0 && confidence < 1 else { throw ValidationError("--confidence must be in (0, 1)") }
   }
 
   func run() throws {
     if !modality.isEmpty { return try runModalities() }
     Job.run(quiet: common.quiet) { communicator in
-      guard communicator.isRoot else { return }
       let start = now()
-      let data = try loadDatasets()
-      let estimation = try Estimation(
-        data: data, codes: codes,
-        options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters),
-        progress: common.quiet || isatty(2) != 1 ? nil : { writeStandardError("\r\($0)\u{1B}[K") })
-      if !common.quiet && isatty(2) == 1 { writeStandardError("\r\u{1B}[K") }
+      let interactive = !common.quiet && isatty(2) == 1 && communicator.isRoot
+      // Rank 0 reads and discretizes; every rank receives the coded rows
+      // (or the error, so that all ranks fail together).
+      var estimation: Estimation? = nil
+      var failure: Failure? = nil
+      var payload: [UInt8] = []
+      if communicator.isRoot {
+        do {
+          let data = try loadDatasets()
+          let built = try Estimation(
+            data: data, codes: codes,
+            options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters),
+            progress: interactive ? { writeStandardError("\r\($0)\u{1B}[K") } : nil)
+          estimation = built
+          payload = communicator.usesMPI ? [0] + built.coded.bytes : [0]
+        } catch {
+          failure = Failure(error)
+          payload = [UInt8(failure!.status.rawValue)] + Array(failure!.message.utf8)
+        }
+      }
+      let shared = try communicator.broadcast(payload)
+      if let failure { throw failure }
+      guard shared.first == 0 else {
+        throw Failure(String(decoding: shared.dropFirst(), as: UTF8.self), status: ExitStatus(rawValue: Int32(shared[0])) ?? .software)
+      }
+      guard let coded = estimation?.coded ?? CodedData(bytes: Array(shared.dropFirst())) else {
+        throw Failure("rank \(communicator.rank) received malformed coded data", status: .software)
+      }
+      var replicates: [[Double]] = []
+      if bootstrap > 0 {
+        replicates = try bootstrapReplicates(
+          coded, count: bootstrap, seed: seed, arguments: bounds, communicator: communicator,
+          progress: interactive ? { writeStandardError("\rbootstrap: about \(min($0, bootstrap))/\(bootstrap) replicates\u{1B}[K") } : nil)
+      }
+      guard communicator.isRoot, let estimation else { return }
+      if interactive { writeStandardError("\r\u{1B}[K") }
       if let writeTables {
         let m = estimation.reconciliation.marginals
         func nested(_ x: Matrix) -> JSON { .array(x.nested.map { .array($0.map { .number($0) }) }) }
@@ -156,6 +192,10 @@ struct EstimateCommand: ParsableCommand {
           ("I_x1x2y", .number(validation.informationX1X2Y!)), ("S_inside_bracket", .bool(inside)),
           ("rows", .integer(estimation.validationRows)),
         ])))
+      }
+      if bootstrap > 0 {
+        let point = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }
+        report += bootstrapBlocks(point: point, replicates: replicates, seed: seed, confidence: confidence)
       }
       if timing { report.append(("timing", .object([("seconds", .number(now() - start))]))) }
       try common.emit(.object(report), table: Report.estimateTable)

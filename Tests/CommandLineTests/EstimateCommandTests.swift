@@ -223,3 +223,67 @@ struct ModalitiesTests {
     #expect(run.stderr.contains("--labeled"))
   }
 }
+
+@Suite("Bootstrap over MPI ranks")
+struct BootstrapTests {
+  /// Small coded datasets (fast in a debug build).
+  func data() throws -> String {
+    var g = SplitMix64(seed: 21)
+    func draw(_ n: Int) -> Int { Int(g.next() % UInt64(n)) }
+    let d1 = csv(["x1", "y"], 200) { _ in let a = draw(3); return [String(a), "c\((a + draw(2)) % 2)"] }
+    let d2 = csv(["x2", "y"], 200) { _ in let b = draw(3); return [String(b), "c\((b + draw(3)) % 2)"] }
+    let dm = csv(["x1", "x2"], 200) { _ in let a = draw(3); return [String(a), String((a + draw(2)) % 3)] }
+    return try scratch(["d1.csv": d1, "d2.csv": d2, "dm.csv": dm])
+  }
+
+  func arguments(_ dir: String) -> [String] {
+    ["estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--codes",
+     "--bootstrap", "16", "--seed", "3", "--format", "json"]
+  }
+
+  @Test("Bootstrap keys of CLI.md: intervals, standard errors, corrected values, the S bracket")
+  func keys() throws {
+    let dir = try data()
+    let run = try Run.pidbounds(arguments(dir))
+    #expect(run.status == 0, "\(run.stderr)")
+    let report = try #require(run.json)
+    #expect(report["bootstrap"]?["replicates"] == .integer(16))
+    #expect(report["bootstrap"]?["seed"] == .integer(3))
+    for key in ["estimate", "lo", "hi", "se"] {
+      #expect(report["bootstrap"]?["bounds"]?["S_lower"]?[key] != nil, "bootstrap.bounds.S_lower.\(key)")
+      #expect(report["bootstrap"]?["pid"]?["R"]?[key]?.doubleValue != nil, "bootstrap.pid.R.\(key)")
+    }
+    let lo = try #require(report["bootstrap"]?["pid"]?["R"]?["lo"]?.doubleValue)
+    let hi = try #require(report["bootstrap"]?["pid"]?["R"]?["hi"]?.doubleValue)
+    #expect(lo <= hi)
+    #expect(report["corrected"]?["bounds"]?["S_lower"]?.doubleValue != nil)
+    #expect(report["corrected"]?["method"] != nil)
+    #expect(report["bootstrap"]?["S_bracket"]?["hi"]?.doubleValue != nil)
+  }
+
+  @Test("Identical JSON (except ranks) plainly and with 1, 2 and 3 ranks", .enabled(if: MPITests.mpirunAvailable))
+  func rankIndependent() throws {
+    let dir = try data()
+    let plain = try Run.pidbounds(arguments(dir))
+    #expect(plain.status == 0, "\(plain.stderr)")
+    func strip(_ json: JSON?) -> JSON? {
+      guard case .object(let members)? = json else { return nil }
+      return .object(members.filter { $0.0 != "ranks" })
+    }
+    for ranks in [1, 2, 3] {
+      let run = try Run.pidbounds(arguments(dir), mpiRanks: ranks)
+      #expect(run.status == 0, "\(ranks) ranks: \(run.stderr)")
+      #expect(run.json?["ranks"] == .integer(ranks))
+      #expect(strip(run.json) == strip(plain.json), "\(ranks) ranks differ")
+    }
+  }
+
+  @Test("A data error under mpirun -np 2 ends every rank with one message", .enabled(if: MPITests.mpirunAvailable))
+  func errorUnderMPI() throws {
+    let dir = try data()
+    let run = try Run.pidbounds(["estimate", "--x1y", dir + "/missing.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv",
+                                 "--codes", "--bootstrap", "8"], mpiRanks: 2)
+    #expect(run.status == 66, "\(run.stderr)")
+    #expect(run.stderr.split(separator: "\n").filter { $0.contains("pidbounds: error") }.count == 1, "\(run.stderr)")
+  }
+}
