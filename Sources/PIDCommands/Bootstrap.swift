@@ -2,6 +2,10 @@ import Cluster
 import PIDData
 import PIDMath
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The numeric leaves of a report block as `(key path, value)` in document
 /// order; `null` becomes NaN, strings and booleans are skipped.
 func numericLeaves(_ json: JSON, _ path: String) -> [(String, Double)] {
@@ -28,40 +32,156 @@ func replicateNumbers(_ coded: CodedData, arguments: BoundArguments) -> [(String
   return blocks.flatMap { numericLeaves($0.1, $0.0) }
 }
 
-/// Replicates `rank, rank + size, ...` of `0..<count`, computed here and
-/// sent to rank 0, which receives every replicate's numbers in replicate
-/// order. The assignment is static (round robin); results do not depend on
-/// it because each replicate's random stream depends only on (seed, index).
+/// Set by the SIGTERM handler; checked between rounds of replicates.
+nonisolated(unsafe) var terminationRequested: Int32 = 0
+
+/// Makes SIGTERM (a batch scheduler's warning) request a clean stop.
+func installTerminationHandler() {
+  signal(SIGTERM) { _ in terminationRequested = 1 }
+  // A parent may have left SIGTERM blocked in the inherited mask.
+  var set = sigset_t()
+  sigemptyset(&set)
+  sigaddset(&set, SIGTERM)
+  pthread_sigmask(SIG_UNBLOCK, &set, nil)
+}
+
+/// Computes every replicate of `0..<count` not already in `checkpoint`.
+///
+/// Work goes in rounds: the missing replicates, in order, are dealt round
+/// robin to the ranks, a few per rank per round; after each round rank 0
+/// gathers the results and appends them durably to the checkpoint file, and
+/// the ranks agree whether a SIGTERM arrived (then they stop with status
+/// 75, the checkpoint complete up to the last round). Results do not depend
+/// on the assignment: replicate `b` draws from streams keyed by
+/// `(seed, b)` only. Rank 0 returns every replicate's numbers in order.
 func bootstrapReplicates(_ coded: CodedData, count: Int, seed: UInt64, arguments: BoundArguments,
-                         communicator: Communicator, progress: ((Int) -> Void)?) throws -> [[Double]] {
-  var mine = [UInt8]()
-  func put(_ x: UInt64) { withUnsafeBytes(of: x.littleEndian) { mine += $0 } }
-  var done = 0
-  for b in stride(from: communicator.rank, to: count, by: communicator.size) {
-    let numbers = replicateNumbers(coded.resampled(seed: seed, replicate: b), arguments: arguments).map(\.1)
-    put(UInt64(b))
-    put(UInt64(numbers.count))
-    for x in numbers { put(x.bitPattern) }
-    done += 1
-    progress?(done * communicator.size)
+                         communicator: Communicator, checkpoint: Checkpoint?,
+                         progress: ((Int) -> Void)?) throws -> [[Double]] {
+  var results = [[Double]?](repeating: nil, count: count)
+  // Rank 0 knows what the checkpoint holds; everyone learns which are done.
+  var doneFlags = [UInt8](repeating: 0, count: count)
+  if communicator.isRoot, let checkpoint {
+    for (b, numbers) in checkpoint.records where b < count {
+      results[b] = numbers
+      doneFlags[b] = 1
+    }
   }
-  let blocks = try communicator.gather(mine)
+  doneFlags = try communicator.broadcast(doneFlags)
+  let missing = (0..<count).filter { doneFlags[$0] == 0 }
+  let perRound = communicator.size * 4
+  var finished = count - missing.count
+  var start = 0
+  while start < missing.count {
+    let round = Array(missing[start..<min(start + perRound, missing.count)])
+    var mine = [UInt8]()
+    func put(_ x: UInt64) { withUnsafeBytes(of: x.littleEndian) { mine += $0 } }
+    for (position, b) in round.enumerated() where position % communicator.size == communicator.rank {
+      let numbers = replicateNumbers(coded.resampled(seed: seed, replicate: b), arguments: arguments).map(\.1)
+      put(UInt64(b))
+      put(UInt64(numbers.count))
+      for x in numbers { put(x.bitPattern) }
+    }
+    let blocks = try communicator.gather(mine)
+    if communicator.isRoot {
+      var fresh: [(Int, [Double])] = []
+      for block in blocks {
+        var offset = 0
+        func get() -> UInt64 {
+          var x: UInt64 = 0
+          withUnsafeMutableBytes(of: &x) { $0.copyBytes(from: block[offset..<(offset + 8)]) }
+          offset += 8
+          return UInt64(littleEndian: x)
+        }
+        while offset < block.count {
+          let b = Int(get()), n = Int(get())
+          let numbers = (0..<n).map { _ in Double(bitPattern: get()) }
+          results[b] = numbers
+          fresh.append((b, numbers))
+        }
+      }
+      try checkpoint?.append(fresh.sorted { $0.0 < $1.0 })
+    }
+    finished += round.count
+    progress?(finished)
+    start += round.count
+    // Stop together if any rank was asked to terminate.
+    if try communicator.maximum([terminationRequested])[0] != 0 && start < missing.count {
+      throw Failure(
+        "terminated (SIGTERM) after \(finished) of \(count) replicates" + (checkpoint == nil
+          ? "; nothing was saved (give --checkpoint FILE to resume)"
+          : "; \(checkpoint!.path) holds them: run the same command to resume"),
+        status: .interrupted)
+    }
+  }
   guard communicator.isRoot else { return [] }
-  var replicates = [[Double]?](repeating: nil, count: count)
-  for block in blocks {
-    var offset = 0
-    func get() -> UInt64 {
-      var x: UInt64 = 0
-      withUnsafeMutableBytes(of: &x) { $0.copyBytes(from: block[offset..<(offset + 8)]) }
-      offset += 8
-      return UInt64(littleEndian: x)
+  return results.map { $0 ?? [] }
+}
+
+/// A durable record of finished replicates: a header line with a
+/// fingerprint of the run (coded data, seed, replicates, options), then one
+/// line per replicate with its numbers and an FNV-1a checksum. Lines are
+/// appended and flushed to disk after every round; a torn last line (a
+/// kill mid-write) fails its checksum and is ignored on resume.
+final class Checkpoint {
+  let path: String
+  let fingerprint: String
+  private(set) var records: [(Int, [Double])] = []
+
+  /// Opens (or starts) the checkpoint of the run with this fingerprint.
+  /// - Throws: `Failure` (65) if the file belongs to another run.
+  init(path: String, fingerprint: String) throws {
+    self.path = path
+    self.fingerprint = fingerprint
+    guard let bytes = try? readFile(path), !bytes.isEmpty else {
+      try writeFileAtomically(path, Array("pidbounds-checkpoint v1 \(fingerprint)\n".utf8))
+      return
     }
-    while offset < block.count {
-      let b = Int(get()), n = Int(get())
-      replicates[b] = (0..<n).map { _ in Double(bitPattern: get()) }
+    let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    guard lines.first == Substring("pidbounds-checkpoint v1 \(fingerprint)") else {
+      throw Failure("\(path): this checkpoint belongs to a different run (other data, seed, replicates or options); remove it or choose another file", status: .dataError)
+    }
+    for line in lines.dropFirst() where !line.isEmpty {
+      let parts = line.split(separator: " ")
+      guard parts.count == 3, let b = Int(parts[0]),
+        String(fnv1a(Array("\(parts[0]) \(parts[1])".utf8)), radix: 16) == parts[2]
+      else { continue }
+      let numbers = parts[1].split(separator: ",").compactMap { UInt64($0, radix: 16) }.map { Double(bitPattern: $0) }
+      records.append((b, numbers))
     }
   }
-  return replicates.map { $0 ?? [] }
+
+  /// Appends records and flushes them to disk.
+  func append(_ fresh: [(Int, [Double])]) throws {
+    guard !fresh.isEmpty else { return }
+    var text = ""
+    for (b, numbers) in fresh {
+      let body = "\(b) " + numbers.map { String($0.bitPattern, radix: 16) }.joined(separator: ",")
+      text += body + " " + String(fnv1a(Array(body.utf8)), radix: 16) + "\n"
+    }
+    let fd = open(path, O_WRONLY | O_APPEND)
+    guard fd >= 0 else { throw Failure("\(path): cannot append to the checkpoint: \(String(cString: strerror(errno)))", status: .ioError) }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    var written = 0
+    while written < bytes.count {
+      let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { throw Failure("\(path): cannot write the checkpoint: \(String(cString: strerror(errno)))", status: .ioError) }
+      written += n
+    }
+    guard fsync(fd) == 0 else { throw Failure("\(path): cannot flush the checkpoint", status: .ioError) }
+    records += fresh
+  }
+}
+
+/// 64-bit FNV-1a.
+func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+  var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+  for byte in bytes {
+    hash ^= UInt64(byte)
+    hash = hash &* 0x100_0000_01B3
+  }
+  return hash
 }
 
 /// Percentile interval, standard error and bias of one quantity.

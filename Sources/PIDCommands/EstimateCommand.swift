@@ -72,6 +72,8 @@ struct EstimateCommand: ParsableCommand {
   var bootstrap: Int = 0
   @Option(help: "Confidence level of the bootstrap intervals.")
   var confidence: Double = 0.95
+  @Option(help: ArgumentHelp("Record finished bootstrap replicates in FILE and resume from it (after a kill or SIGTERM, run the same command again).", valueName: "file"))
+  var checkpoint: String?
 
   @Flag(help: "Include wall-clock figures in the report (then two runs differ).")
   var timing = false
@@ -123,6 +125,7 @@ struct EstimateCommand: ParsableCommand {
     guard pca >= 0 else { throw ValidationError("--pca must be >= 0") }
     guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
     guard confidence > 0 && confidence < 1 else { throw ValidationError("--confidence must be in (0, 1)") }
+    if checkpoint != nil && bootstrap == 0 { throw ValidationError("--checkpoint needs --bootstrap B") }
   }
 
   func run() throws {
@@ -159,8 +162,25 @@ struct EstimateCommand: ParsableCommand {
       }
       var replicates: [[Double]] = []
       if bootstrap > 0 {
+        installTerminationHandler()
+        // Rank 0 opens the checkpoint; a refusal reaches every rank.
+        var record: Checkpoint? = nil
+        var problem: [UInt8] = [0]
+        if communicator.isRoot, let checkpoint {
+          do {
+            let fingerprint = String(fnv1a(coded.bytes + Array("\(seed) \(bootstrap) \(confidence) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
+            record = try Checkpoint(path: checkpoint, fingerprint: fingerprint)
+          } catch {
+            let f = Failure(error)
+            problem = [UInt8(f.status.rawValue)] + Array(f.message.utf8)
+          }
+        }
+        problem = try communicator.broadcast(problem)
+        if problem[0] != 0 {
+          throw Failure(String(decoding: problem.dropFirst(), as: UTF8.self), status: ExitStatus(rawValue: Int32(problem[0])) ?? .software)
+        }
         replicates = try bootstrapReplicates(
-          coded, count: bootstrap, seed: seed, arguments: bounds, communicator: communicator,
+          coded, count: bootstrap, seed: seed, arguments: bounds, communicator: communicator, checkpoint: record,
           progress: interactive ? { writeStandardError("\rbootstrap: about \(min($0, bootstrap))/\(bootstrap) replicates\u{1B}[K") } : nil)
       }
       guard communicator.isRoot, let estimation else { return }

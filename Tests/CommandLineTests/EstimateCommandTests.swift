@@ -287,3 +287,98 @@ struct BootstrapTests {
     #expect(run.stderr.split(separator: "\n").filter { $0.contains("pidbounds: error") }.count == 1, "\(run.stderr)")
   }
 }
+
+@Suite("Checkpoints and termination", .serialized)
+struct CheckpointTests {
+  /// Starts `pidbounds` (optionally under mpirun) without waiting.
+  func launch(_ arguments: [String], ranks: Int?) throws -> Process {
+    let process = Process()
+    var environment = ProcessInfo.processInfo.environment
+    if let ranks {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = ["mpirun", "--timeout", "300", "-np", String(ranks), Run.binary] + arguments
+      for (k, v) in [("OMPI_ALLOW_RUN_AS_ROOT", "1"), ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
+                     ("OMPI_MCA_rmaps_base_oversubscribe", "1"), ("OMPI_MCA_btl", "self,vader")] { environment[k] = v }
+    } else {
+      process.executableURL = URL(fileURLWithPath: Run.binary)
+      process.arguments = arguments
+    }
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+  }
+
+  /// Waits until the checkpoint holds at least `records` replicates.
+  func waitForRecords(_ path: String, _ records: Int) -> Int {
+    for _ in 0..<1200 {
+      let lines = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").count ?? 0
+      if lines - 1 >= records { return lines - 1 }
+      usleep(100_000)
+    }
+    return -1
+  }
+
+  func arguments(_ checkpoint: String, _ count: Int) -> [String] {
+    ["estimate", "--example", "synergy", "--clusters", "6", "--bootstrap", String(count), "--checkpoint", checkpoint,
+     "--format", "json"]
+  }
+
+  @Test("SIGKILL to mpirun mid-bootstrap, then the same command resumes to the identical result",
+        .enabled(if: MPITests.mpirunAvailable))
+  func killAndResume() throws {
+    let dir = try scratch([:])
+    let checkpoint = dir + "/ck"
+    let reference = try Run.pidbounds(["estimate", "--example", "synergy", "--clusters", "6", "--bootstrap", "60", "--format", "json"])
+    #expect(reference.status == 0)
+    let process = try launch(arguments(checkpoint, 60), ranks: 2)
+    let seen = waitForRecords(checkpoint, 8)
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    usleep(500_000)
+    #expect(seen >= 8 && seen < 60, "checkpoint had \(seen) records when killed")
+    let resumed = try Run.pidbounds(arguments(checkpoint, 60), mpiRanks: 2)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    guard case .object(let a)? = reference.json, case .object(let b)? = resumed.json else {
+      Issue.record("no JSON")
+      return
+    }
+    #expect(JSON.object(a.filter { $0.0 != "ranks" }) == JSON.object(b.filter { $0.0 != "ranks" }))
+  }
+
+  @Test("SIGTERM ends a plain run with 75 after flushing the checkpoint")
+  func terminatePlain() throws {
+    let dir = try scratch([:])
+    let checkpoint = dir + "/ck"
+    let process = try launch(arguments(checkpoint, 400), ranks: nil)
+    #expect(waitForRecords(checkpoint, 4) >= 4)
+    process.terminate()  // SIGTERM
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 75)
+    let lines = try String(contentsOfFile: checkpoint, encoding: .utf8).split(separator: "\n").count
+    #expect(lines > 4 && lines < 401)
+  }
+
+  @Test("SIGTERM to the ranks under mpirun: every rank stops, exit 75", .enabled(if: MPITests.mpirunAvailable))
+  func terminateRanks() throws {
+    let dir = try scratch([:])
+    let checkpoint = dir + "/ck"
+    let process = try launch(arguments(checkpoint, 400), ranks: 2)
+    #expect(waitForRecords(checkpoint, 4) >= 4)
+    // The ranks are mpirun's children (what a batch scheduler signals).
+    let finder = Process()
+    finder.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+    finder.arguments = ["-P", String(process.processIdentifier)]
+    let pipe = Pipe()
+    finder.standardOutput = pipe
+    try finder.run()
+    finder.waitUntilExit()
+    let children = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      .split(separator: "\n").compactMap { Int32($0) }
+    #expect(children.count == 2, "children: \(children)")
+    for child in children { kill(child, SIGTERM) }
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 75)
+  }
+}
