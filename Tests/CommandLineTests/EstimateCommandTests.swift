@@ -236,9 +236,9 @@ struct BootstrapTests {
     return try scratch(["d1.csv": d1, "d2.csv": d2, "dm.csv": dm])
   }
 
-  func arguments(_ dir: String) -> [String] {
+  func arguments(_ dir: String, replicates: Int = 16) -> [String] {
     ["estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--codes",
-     "--bootstrap", "16", "--seed", "3", "--format", "json"]
+     "--bootstrap", String(replicates), "--seed", "3", "--format", "json"]
   }
 
   @Test("Bootstrap keys of CLI.md: intervals, standard errors, corrected values, the S bracket")
@@ -261,17 +261,18 @@ struct BootstrapTests {
     #expect(report["bootstrap"]?["S_bracket"]?["hi"]?.doubleValue != nil)
   }
 
-  @Test("Identical JSON (except ranks) plainly and with 1, 2 and 3 ranks", .enabled(if: MPITests.mpirunAvailable))
+  @Test("--bootstrap 200: identical JSON (except ranks) plainly and with 1, 2, 3 and 4 ranks", .enabled(if: MPITests.mpirunAvailable))
   func rankIndependent() throws {
     let dir = try data()
-    let plain = try Run.pidbounds(arguments(dir))
+    let plain = try Run.pidbounds(arguments(dir, replicates: 200))
     #expect(plain.status == 0, "\(plain.stderr)")
+    #expect(plain.json?["bootstrap"]?["replicates"] == .integer(200))
     func strip(_ json: JSON?) -> JSON? {
       guard case .object(let members)? = json else { return nil }
       return .object(members.filter { $0.0 != "ranks" })
     }
-    for ranks in [1, 2, 3] {
-      let run = try Run.pidbounds(arguments(dir), mpiRanks: ranks)
+    for ranks in [1, 2, 3, 4] {
+      let run = try Run.pidbounds(arguments(dir, replicates: 200), mpiRanks: ranks)
       #expect(run.status == 0, "\(ranks) ranks: \(run.stderr)")
       #expect(run.json?["ranks"] == .integer(ranks))
       #expect(strip(run.json) == strip(plain.json), "\(ranks) ranks differ")
@@ -358,6 +359,29 @@ struct CheckpointTests {
     #expect(process.terminationStatus == 75)
     let lines = try String(contentsOfFile: checkpoint, encoding: .utf8).split(separator: "\n").count
     #expect(lines > 4 && lines < 401)
+  }
+
+  @Test("A rank killed mid-bootstrap ends the whole job, well within mpirun's timeout", .enabled(if: MPITests.mpirunAvailable))
+  func rankKilled() throws {
+    let dir = try scratch([:])
+    let checkpoint = dir + "/ck"
+    let started = Date()
+    let process = try launch(arguments(checkpoint, 400), ranks: 2)
+    #expect(waitForRecords(checkpoint, 4) >= 4)
+    let finder = Process()
+    finder.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+    finder.arguments = ["-P", String(process.processIdentifier)]
+    let pipe = Pipe()
+    finder.standardOutput = pipe
+    try finder.run()
+    finder.waitUntilExit()
+    let children = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      .split(separator: "\n").compactMap { Int32($0) }
+    #expect(children.count == 2)
+    if let victim = children.last { kill(victim, SIGKILL) }
+    process.waitUntilExit()
+    #expect(process.terminationStatus != 0)
+    #expect(Date().timeIntervalSince(started) < 250, "the job should end long before the 300 s timeout")
   }
 
   @Test("SIGTERM to the ranks under mpirun: every rank stops, exit 75", .enabled(if: MPITests.mpirunAvailable))
