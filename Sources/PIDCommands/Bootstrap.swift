@@ -56,7 +56,8 @@ func installTerminationHandler() {
 /// `(seed, b)` only. Rank 0 returns every replicate's numbers in order.
 func bootstrapReplicates(_ coded: CodedData, count: Int, seed: UInt64, arguments: BoundArguments,
                          communicator: Communicator, checkpoint: Checkpoint?,
-                         progress: ((Int) -> Void)?) throws -> [[Double]] {
+                         progress: ((Int) -> Void)?,
+                         data: ((Int) -> CodedData)? = nil) throws -> [[Double]] {
   var results = [[Double]?](repeating: nil, count: count)
   // Rank 0 knows what the checkpoint holds; everyone learns which are done.
   var doneFlags = [UInt8](repeating: 0, count: count)
@@ -76,7 +77,7 @@ func bootstrapReplicates(_ coded: CodedData, count: Int, seed: UInt64, arguments
     var mine = [UInt8]()
     func put(_ x: UInt64) { withUnsafeBytes(of: x.littleEndian) { mine += $0 } }
     for (position, b) in round.enumerated() where position % communicator.size == communicator.rank {
-      let numbers = replicateNumbers(coded.resampled(seed: seed, replicate: b), arguments: arguments).map(\.1)
+      let numbers = replicateNumbers(data?(b) ?? coded.resampled(seed: seed, replicate: b), arguments: arguments).map(\.1)
       put(UInt64(b))
       put(UInt64(numbers.count))
       for x in numbers { put(x.bitPattern) }
@@ -262,4 +263,28 @@ func bootstrapBlocks(point: [(String, Double)], replicates: [[Double]], seed: UI
     ] + nestedIntervals)),
     ("corrected", .object([("method", .string("bootstrap bias correction: 2 * estimate - mean of the replicates"))] + nestedCorrected)),
   ]
+}
+
+/// The `permutation` block: for every number of `pid` and `bounds`, the
+/// permutation p-value `(1 + #{null >= observed}) / (P + 1)` of "this is
+/// above what independence of the label would produce".
+func permutationBlock(point: [(String, Double)], nulls: [[Double]], seed: UInt64) -> (String, JSON) {
+  var leaves: [(String, JSON)] = []
+  for (i, (key, observed)) in point.enumerated() where key.hasPrefix("pid.") || key.hasPrefix("bounds.") {
+    guard !key.contains(".renamed_gap_bits"), observed.isFinite else {
+      leaves.append((key, .null))
+      continue
+    }
+    let values = nulls.map { i < $0.count ? $0[i] : .nan }.filter { $0.isFinite }
+    let exceed = values.filter { $0 >= observed - 1e-12 }.count
+    leaves.append((key, .number(Double(1 + exceed) / Double(values.count + 1))))
+  }
+  func group(_ prefix: String) -> JSON {
+    .object(leaves.filter { $0.0.hasPrefix(prefix + ".") }.map { (String($0.0.dropFirst(prefix.count + 1)), $0.1) })
+  }
+  return ("permutation", .object([
+    ("permutations", .integer(nulls.count)), ("seed", .integer(Int(truncatingIfNeeded: seed))),
+    ("null", .string("labels shuffled within D1 and within D2; DM kept")),
+    ("p_values", .object([("pid", group("pid")), ("bounds", group("bounds"))])),
+  ]))
 }

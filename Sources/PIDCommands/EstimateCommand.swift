@@ -72,6 +72,8 @@ struct EstimateCommand: ParsableCommand {
   var bootstrap: Int = 0
   @Option(help: "Confidence level of the bootstrap intervals.")
   var confidence: Double = 0.95
+  @Option(help: "Permutations of the null 'label independent of both modalities' (0 = none); p-values for every PID term and bound.")
+  var permutations: Int = 0
   @Option(help: ArgumentHelp("Record finished bootstrap replicates in FILE and resume from it (after a kill or SIGTERM, run the same command again).", valueName: "file"))
   var checkpoint: String?
 
@@ -124,8 +126,11 @@ struct EstimateCommand: ParsableCommand {
     }
     guard pca >= 0 else { throw ValidationError("--pca must be >= 0") }
     guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
+    guard permutations >= 0 else { throw ValidationError("--permutations must be >= 0") }
     guard confidence > 0 && confidence < 1 else { throw ValidationError("--confidence must be in (0, 1)") }
-    if checkpoint != nil && bootstrap == 0 { throw ValidationError("--checkpoint needs --bootstrap B") }
+    if checkpoint != nil && bootstrap == 0 && permutations == 0 {
+      throw ValidationError("--checkpoint needs --bootstrap B or --permutations P")
+    }
   }
 
   func run() throws {
@@ -161,14 +166,16 @@ struct EstimateCommand: ParsableCommand {
         throw Failure("rank \(communicator.rank) received malformed coded data", status: .software)
       }
       var replicates: [[Double]] = []
-      if bootstrap > 0 {
+      var nulls: [[Double]] = []
+      let jobs = bootstrap + permutations
+      if jobs > 0 {
         installTerminationHandler()
         // Rank 0 opens the checkpoint; a refusal reaches every rank.
         var record: Checkpoint? = nil
         var problem: [UInt8] = [0]
         if communicator.isRoot, let checkpoint {
           do {
-            let fingerprint = String(fnv1a(coded.bytes + Array("\(seed) \(bootstrap) \(confidence) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
+            let fingerprint = String(fnv1a(coded.bytes + Array("\(seed) \(bootstrap) \(permutations) \(confidence) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
             record = try Checkpoint(path: checkpoint, fingerprint: fingerprint)
           } catch {
             let f = Failure(error)
@@ -179,9 +186,18 @@ struct EstimateCommand: ParsableCommand {
         if problem[0] != 0 {
           throw Failure(String(decoding: problem.dropFirst(), as: UTF8.self), status: ExitStatus(rawValue: Int32(problem[0])) ?? .software)
         }
-        replicates = try bootstrapReplicates(
-          coded, count: bootstrap, seed: seed, arguments: bounds, communicator: communicator, checkpoint: record,
-          progress: interactive ? { writeStandardError("\rbootstrap: about \(min($0, bootstrap))/\(bootstrap) replicates\u{1B}[K") } : nil)
+        // Jobs 0..<B are bootstrap replicates, B..<B+P permutations; one
+        // pass over ranks and one checkpoint serve both.
+        let results = try bootstrapReplicates(
+          coded, count: jobs, seed: seed, arguments: bounds, communicator: communicator, checkpoint: record,
+          progress: interactive ? { writeStandardError("\rresampling: \(min($0, jobs))/\(jobs) replicates and permutations\u{1B}[K") } : nil,
+          data: { job in
+            job < bootstrap ? coded.resampled(seed: seed, replicate: job) : coded.permuted(seed: seed, index: job - bootstrap)
+          })
+        if communicator.isRoot {
+          replicates = Array(results.prefix(bootstrap))
+          nulls = Array(results.dropFirst(bootstrap))
+        }
       }
       guard communicator.isRoot, let estimation else { return }
       if interactive { writeStandardError("\r\u{1B}[K") }
@@ -213,9 +229,12 @@ struct EstimateCommand: ParsableCommand {
           ("rows", .integer(estimation.validationRows)),
         ])))
       }
+      let point = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }
       if bootstrap > 0 {
-        let point = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }
         report += bootstrapBlocks(point: point, replicates: replicates, seed: seed, confidence: confidence)
+      }
+      if permutations > 0 {
+        report.append(permutationBlock(point: point, nulls: nulls, seed: seed))
       }
       if timing { report.append(("timing", .object([("seconds", .number(now() - start))]))) }
       try common.emit(.object(report), table: Report.estimateTable)

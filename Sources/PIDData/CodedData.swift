@@ -66,6 +66,26 @@ public struct CodedData: Sendable, Equatable {
       dlx1: il.map { dlx1[$0] }, dlx2: il.map { dlx2[$0] }, dly: il.map { dly[$0] })
   }
 
+  /// Permutation `index` of the null "the label is independent of both
+  /// modalities": the labels of D1 are shuffled among D1's rows and those of
+  /// D2 among D2's rows (Fisher–Yates, streams determined by
+  /// `(seed, index, dataset)` only); DM and DL are kept. Every dependence on
+  /// y goes, the marginals stay.
+  public func permuted(seed: UInt64, index: Int) -> CodedData {
+    func shuffled(_ a: [Int32], _ stream: UInt64) -> [Int32] {
+      var g = SplitMix64(seed: streamSeed(seed ^ 0x5EED_0F_9E47, UInt64(index), stream))
+      var out = a
+      for i in stride(from: out.count - 1, to: 0, by: -1) {
+        out.swapAt(i, Int(g.next() % UInt64(i + 1)))
+      }
+      return out
+    }
+    var copy = self
+    copy.d1y = shuffled(d1y, 1)
+    copy.d2y = shuffled(d2y, 2)
+    return copy
+  }
+
   // MARK: Bytes, for broadcasting
 
   /// A flat little-endian encoding.

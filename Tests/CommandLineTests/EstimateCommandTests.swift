@@ -406,3 +406,39 @@ struct CheckpointTests {
     #expect(process.terminationStatus == 75)
   }
 }
+
+@Suite("Permutation null")
+struct PermutationTests {
+  @Test("p-values for every PID term and bound; --bootstrap and --permutations together give the same JSON with 1 and 3 ranks")
+  func permutations() throws {
+    let dir = try BootstrapTests().data()
+    let arguments = ["estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--codes",
+                     "--bootstrap", "12", "--permutations", "19", "--seed", "4", "--format", "json"]
+    let plain = try Run.pidbounds(arguments)
+    #expect(plain.status == 0, "\(plain.stderr)")
+    let block = try #require(plain.json?["permutation"])
+    #expect(block["permutations"] == .integer(19))
+    for key in ["R", "U1", "U2"] {
+      let p = try #require(block["p_values"]?["pid"]?[key]?.doubleValue)
+      #expect(p >= 1.0 / 20 && p <= 1)
+    }
+    #expect(block["p_values"]?["bounds"]?["S_lower"] != nil)
+    guard MPITests.mpirunAvailable else { return }
+    func strip(_ json: JSON?) -> JSON? {
+      guard case .object(let members)? = json else { return nil }
+      return .object(members.filter { $0.0 != "ranks" })
+    }
+    for ranks in [1, 3] {
+      let run = try Run.pidbounds(arguments, mpiRanks: ranks)
+      #expect(run.status == 0, "\(run.stderr)")
+      #expect(strip(run.json) == strip(plain.json), "\(ranks) ranks differ")
+    }
+  }
+
+  @Test("A strong dependence is significant: redundancy example, R has the smallest possible p-value")
+  func significant() throws {
+    let run = try Run.pidbounds(["estimate", "--example", "redundancy", "--clusters", "4", "--permutations", "19", "--format", "json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.json?["permutation"]?["p_values"]?["pid"]?["R"] == .number(1.0 / 20))
+  }
+}
