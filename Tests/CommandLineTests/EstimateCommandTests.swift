@@ -311,6 +311,19 @@ struct CheckpointTests {
     return process
   }
 
+  /// The process ids of `process`'s children (mpirun's ranks).
+  func childProcesses(of process: Process) throws -> [Int32] {
+    let finder = Process()
+    finder.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+    finder.arguments = ["-P", String(process.processIdentifier)]
+    let pipe = Pipe()
+    finder.standardOutput = pipe
+    try finder.run()
+    finder.waitUntilExit()
+    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      .split(separator: "\n").compactMap { Int32($0) }
+  }
+
   /// Waits until the checkpoint holds at least `records` replicates.
   func waitForRecords(_ path: String, _ records: Int) -> Int {
     for _ in 0..<1200 {
@@ -368,15 +381,7 @@ struct CheckpointTests {
     let started = Date()
     let process = try launch(arguments(checkpoint, 400), ranks: 2)
     #expect(waitForRecords(checkpoint, 4) >= 4)
-    let finder = Process()
-    finder.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-    finder.arguments = ["-P", String(process.processIdentifier)]
-    let pipe = Pipe()
-    finder.standardOutput = pipe
-    try finder.run()
-    finder.waitUntilExit()
-    let children = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      .split(separator: "\n").compactMap { Int32($0) }
+    let children = try childProcesses(of: process)
     #expect(children.count == 2)
     if let victim = children.last { kill(victim, SIGKILL) }
     process.waitUntilExit()
@@ -391,15 +396,7 @@ struct CheckpointTests {
     let process = try launch(arguments(checkpoint, 400), ranks: 2)
     #expect(waitForRecords(checkpoint, 4) >= 4)
     // The ranks are mpirun's children (what a batch scheduler signals).
-    let finder = Process()
-    finder.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-    finder.arguments = ["-P", String(process.processIdentifier)]
-    let pipe = Pipe()
-    finder.standardOutput = pipe
-    try finder.run()
-    finder.waitUntilExit()
-    let children = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      .split(separator: "\n").compactMap { Int32($0) }
+    let children = try childProcesses(of: process)
     #expect(children.count == 2, "children: \(children)")
     for child in children { kill(child, SIGTERM) }
     process.waitUntilExit()
