@@ -746,15 +746,24 @@ final class InteriorPointSolver {
       }
       guard let (dA, dB, dm) = direction(targets: targets, factorization: f, augmented: augmented) else { break }
       let ds = slackSteps(rates: slackRates(dA, dB))
-      let alpha = min(1, stepBound(dm: dm, ds: ds, fraction: 0.995))
-      for i in 0..<lambda.count where pA[i] > 0 { lambda[i] += alpha * dA[i] }
-      for i in 0..<mu.count where pB[i] > 0 { mu[i] += alpha * dB[i] }
+      var alpha = min(1, stepBound(dm: dm, ds: ds, fraction: 0.995))
+      // Safeguard: pairs with vanishing mass barely weigh in the Newton
+      // system, so a full step can leave their g far above -σ. Shorten the
+      // step while it would grow the dual infeasibility more than tenfold.
+      let before = dualInfeasibility()
+      let saved = (lambda, mu, gValue, soft)
+      var top = 0.0
+      for _ in 0..<30 {
+        for i in 0..<lambda.count where pA[i] > 0 { lambda[i] = saved.0[i] + alpha * dA[i] }
+        for i in 0..<mu.count where pB[i] > 0 { mu[i] = saved.1[i] + alpha * dB[i] }
+        _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
+        if dualInfeasibility(slackStep: ds, alpha: alpha) <= max(10 * before, 1e-8) { break }
+        alpha *= 0.5
+      }
       for pair in 0..<mass.count where pairAllowed[pair] {
         mass[pair] = max(mass[pair] + alpha * dm[pair], 1e-300)
         slack[pair] = max(slack[pair] + alpha * ds[pair], 1e-300)
       }
-      var top = 0.0
-      _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
       steps += 1
     }
     let outcome = certify()
@@ -762,6 +771,16 @@ final class InteriorPointSolver {
     var result = best!
     result.steps = steps
     return result
+  }
+
+  /// `max |g + σ|` over the pairs, with σ moved by `alpha * slackStep`.
+  func dualInfeasibility(slackStep: [Double]? = nil, alpha: Double = 0) -> Double {
+    var largest = 0.0
+    for pair in 0..<mass.count where pairAllowed[pair] {
+      let sigma = max(slack[pair] + alpha * (slackStep?[pair] ?? 0), 1e-300)
+      largest = max(largest, abs(gValue[pair] + sigma))
+    }
+    return largest
   }
 
   /// `dσ = -(g + σ) - sᵀ dz` per pair.

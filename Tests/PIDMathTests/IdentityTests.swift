@@ -168,3 +168,17 @@ struct DegenerateTests {
     }
   }
 }
+
+@Suite("Solver robustness")
+struct RobustnessTests {
+  @Test("A near-deterministic table with tiny masses (1e-6 mixture) is still certified to 1e-9")
+  func tinyMasses() throws {
+    let eps = 1e-6
+    let k = 4
+    let m = Matrix((0..<k).map { i in (0..<k).map { j in (i == j ? 0.25 : 0) * (1 - eps) + eps / 16 } })
+    let pid = try PartialInformationDecomposition(x1y: m, x2y: m)
+    #expect(pid.gap <= 1e-9, "gap \(pid.gap)")
+    // Y = X1 = X2 up to the mixture: almost all information is redundant.
+    #expect(pid.redundancy > 1.99 && pid.redundancy <= pid.informationX1Y + 1e-12)
+  }
+}
