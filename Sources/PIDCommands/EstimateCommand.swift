@@ -141,28 +141,15 @@ struct EstimateCommand: ParsableCommand {
       // Rank 0 reads and discretizes; every rank receives the coded rows
       // (or the error, so that all ranks fail together).
       var estimation: Estimation? = nil
-      var failure: Failure? = nil
-      var payload: [UInt8] = []
-      if communicator.isRoot {
-        do {
-          let data = try loadDatasets()
-          let built = try Estimation(
-            data: data, codes: codes,
-            options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters),
-            progress: interactive ? { writeStandardError("\r\($0)\u{1B}[K") } : nil)
-          estimation = built
-          payload = communicator.usesMPI ? [0] + built.coded.bytes : [0]
-        } catch {
-          failure = Failure(error)
-          payload = [UInt8(failure!.status.rawValue)] + Array(failure!.message.utf8)
-        }
+      let shared = try communicator.fromRoot {
+        let built = try Estimation(
+          data: try loadDatasets(), codes: codes,
+          options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters),
+          progress: interactive ? { writeStandardError("\r\($0)\u{1B}[K") } : nil)
+        estimation = built
+        return communicator.usesMPI ? built.coded.bytes : []
       }
-      let shared = try communicator.broadcast(payload)
-      if let failure { throw failure }
-      guard shared.first == 0 else {
-        throw Failure(String(decoding: shared.dropFirst(), as: UTF8.self), status: ExitStatus(rawValue: Int32(shared[0])) ?? .software)
-      }
-      guard let coded = estimation?.coded ?? CodedData(bytes: Array(shared.dropFirst())) else {
+      guard let coded = estimation?.coded ?? CodedData(bytes: shared) else {
         throw Failure("rank \(communicator.rank) received malformed coded data", status: .software)
       }
       var replicates: [[Double]] = []
@@ -172,19 +159,12 @@ struct EstimateCommand: ParsableCommand {
         installTerminationHandler()
         // Rank 0 opens the checkpoint; a refusal reaches every rank.
         var record: Checkpoint? = nil
-        var problem: [UInt8] = [0]
-        if communicator.isRoot, let checkpoint {
-          do {
+        _ = try communicator.fromRoot {
+          if let checkpoint {
             let fingerprint = String(fnv1a(coded.bytes + Array("\(seed) \(bootstrap) \(permutations) \(confidence) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
             record = try Checkpoint(path: checkpoint, fingerprint: fingerprint)
-          } catch {
-            let f = Failure(error)
-            problem = [UInt8(f.status.rawValue)] + Array(f.message.utf8)
           }
-        }
-        problem = try communicator.broadcast(problem)
-        if problem[0] != 0 {
-          throw Failure(String(decoding: problem.dropFirst(), as: UTF8.self), status: ExitStatus(rawValue: Int32(problem[0])) ?? .software)
+          return []
         }
         // Jobs 0..<B are bootstrap replicates, B..<B+P permutations; one
         // pass over ranks and one checkpoint serve both.

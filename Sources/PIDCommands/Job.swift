@@ -74,29 +74,34 @@ func now() -> Double {
 }
 
 extension Communicator {
-  /// Rank 0 reads a file and every rank receives its bytes. A read error
-  /// on rank 0 is thrown on every rank, so that all ranks agree.
-  func shareFile(_ path: String) throws -> [UInt8] {
-    var payload: [UInt8]
+  /// Rank 0 runs `produce` and every rank receives its bytes; if it throws,
+  /// the error is thrown on every rank, so that all ranks agree and none
+  /// waits in a later collective. Other ranks' `produce` is not called.
+  func fromRoot(_ produce: () throws -> [UInt8]) throws -> [UInt8] {
+    var payload: [UInt8] = []
     var failure: Failure? = nil
     if isRoot {
       do {
-        payload = [0] + (try readFile(path))
+        payload = [0] + (try produce())
       } catch {
         failure = Failure(error)
         payload = [UInt8(failure!.status.rawValue)] + Array(failure!.message.utf8)
       }
-    } else {
-      payload = []
     }
     let shared = try broadcast(payload)
     if let failure { throw failure }
-    guard shared[0] == 0 else {
+    guard shared.first == 0 else {
       throw Failure(
-        String(decoding: shared[1...], as: UTF8.self),
+        String(decoding: shared.dropFirst(), as: UTF8.self),
         status: ExitStatus(rawValue: Int32(shared[0])) ?? .software)
     }
-    return Array(shared[1...])
+    return Array(shared.dropFirst())
+  }
+
+  /// Rank 0 reads a file and every rank receives its bytes (a read error
+  /// reaches every rank).
+  func shareFile(_ path: String) throws -> [UInt8] {
+    try fromRoot { try readFile(path) }
   }
 }
 
