@@ -706,7 +706,7 @@ final class InteriorPointSolver {
       // as the complementarity allows the target, keep the best, and stop
       // when it is reached or has not improved for a while (near the end
       // rounding can make further steps worse).
-      if complementarity / naturalLogOf2 < options.targetGap {
+      if complementarity / naturalLogOf2 < max(1e4 * options.targetGap, 1e-6) {
         let outcome = certify()
         if best == nil || outcome.gapBits < best!.gapBits {
           best = outcome
@@ -719,7 +719,10 @@ final class InteriorPointSolver {
       // when rounding makes the reduced one indefinite near the end.
       let unknowns = (nA + nB) * k + activeCount()
       var f: Factorization? = nil
-      if unknowns > Self.augmentedLimit {
+      // Near the end the reduced system loses the primal residual to
+      // cancellation; the augmented one (exact up to rounding) keeps it.
+      let nearEnd = complementarity < 1e-7 && unknowns <= Self.augmentedFallbackLimit / 3
+      if unknowns > Self.augmentedLimit && !nearEnd {
         f = factor()
         if f == nil && unknowns > Self.augmentedFallbackLimit { break }
       }
@@ -748,8 +751,12 @@ final class InteriorPointSolver {
       let ds = slackSteps(rates: slackRates(dA, dB))
       var alpha = min(1, stepBound(dm: dm, ds: ds, fraction: 0.995))
       // Safeguard: pairs with vanishing mass barely weigh in the Newton
-      // system, so a full step can leave their g far above -σ. Shorten the
-      // step while it would grow the dual infeasibility more than tenfold.
+      // system, and g is nonlinear, so a full step can leave g far above
+      // -σ. Shorten the step while the dual infeasibility max |g + σ| would
+      // exceed the largest of: its current value, the average
+      // complementarity (a neighbourhood of the central path), and tenfold
+      // growth while it stays below 1e-3. Unchecked growth once ruined the
+      // dual bound (a 3x3x2 table ended with a gap of 11128 bits).
       let before = dualInfeasibility()
       let saved = (lambda, mu, gValue, soft)
       var top = 0.0
@@ -757,7 +764,7 @@ final class InteriorPointSolver {
         for i in 0..<lambda.count where pA[i] > 0 { lambda[i] = saved.0[i] + alpha * dA[i] }
         for i in 0..<mu.count where pB[i] > 0 { mu[i] = saved.1[i] + alpha * dB[i] }
         _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
-        if dualInfeasibility(slackStep: ds, alpha: alpha) <= max(10 * before, 1e-8) { break }
+        if dualInfeasibility(slackStep: ds, alpha: alpha) <= max(before, 1e-8, average, min(10 * before, 1e-3)) { break }
         alpha *= 0.5
       }
       for pair in 0..<mass.count where pairAllowed[pair] {
