@@ -20,16 +20,81 @@ func numericLeaves(_ json: JSON, _ path: String) -> [(String, Double)] {
 }
 
 /// The blocks whose numbers the bootstrap reports.
-let bootstrapBlocks = ["pid", "bounds", "performance"]
+let bootstrapBlocks = ["pid", "bounds", "performance", "validation"]
 
-/// Every reported number of one replicate (or of the point estimate), in a
-/// fixed order.
-func replicateNumbers(_ coded: CodedData, arguments: BoundArguments) -> [(String, Double)] {
-  let tables = coded.pairwiseCounts
-  guard let fit = try? Reconciliation(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2) else { return [] }
-  let analysis = Analysis(fit.marginals, arguments: arguments)
-  let blocks = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }
-  return blocks.flatMap { numericLeaves($0.1, $0.0) }
+/// Every number that resampling recomputes, as a function of the count
+/// tables: the `pid`, `bounds` and `performance` blocks of the pairwise
+/// analysis, then (with DL) the plug-in PID of DL as the `validation` block.
+/// Numbers come in a fixed order; a failed part becomes NaN.
+struct ResampledStatistic {
+  var arguments: BoundArguments
+  var n1: Int, n2: Int, k: Int
+  /// Key paths of the pairwise part, then of the validation part.
+  var pairwiseKeys: [String]
+  var validationKeys: [String]
+
+  static let validationNames = ["R", "U1", "U2", "S", "I_x1x2y"]
+
+  init(_ coded: CodedData, arguments: BoundArguments, pairwiseKeys: [String]) {
+    self.arguments = arguments
+    n1 = coded.alphabet1
+    n2 = coded.alphabet2
+    k = coded.labelCount
+    self.pairwiseKeys = pairwiseKeys
+    validationKeys = coded.dly.isEmpty ? [] : Self.validationNames.map { "validation." + $0 }
+  }
+
+  var keys: [String] { pairwiseKeys + validationKeys }
+
+  /// The pairwise part from count tables.
+  func pairwise(x1y: Matrix, x2y: Matrix, x1x2: Matrix) -> [Double] {
+    guard let fit = try? Reconciliation(x1y: x1y, x2y: x2y, x1x2: x1x2) else {
+      return [Double](repeating: .nan, count: pairwiseKeys.count)
+    }
+    let analysis = Analysis(fit.marginals, arguments: arguments)
+    // An uncertified solve would still give valid but loose bounds; such a
+    // replicate is left out (counted as unusable) rather than widening
+    // every interval.
+    guard analysis.bounds.pid.gap <= max(arguments.targetGap, 1e-6) else {
+      return [Double](repeating: .nan, count: pairwiseKeys.count)
+    }
+    let numbers = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }.map(\.1)
+    return numbers.count == pairwiseKeys.count ? numbers : [Double](repeating: .nan, count: pairwiseKeys.count)
+  }
+
+  /// The validation part from DL's joint counts (empty without DL).
+  func validation(_ joint: [Double]?) -> [Double] {
+    guard !validationKeys.isEmpty else { return [] }
+    guard let joint, let table = try? JointDistribution(n1: n1, n2: n2, k: k, masses: joint) else {
+      return [Double](repeating: .nan, count: validationKeys.count)
+    }
+    let pid = PartialInformationDecomposition(joint: table)
+    return [pid.redundancy, pid.uniqueness1, pid.uniqueness2, pid.synergy ?? .nan, pid.informationX1X2Y ?? .nan]
+  }
+
+  /// Every number for one (resampled or permuted) dataset.
+  func numbers(_ coded: CodedData) -> [Double] {
+    let tables = coded.pairwiseCounts
+    return pairwise(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2) + validation(coded.validationCounts)
+  }
+
+  /// The numbers with one row of `cell` deleted. Only the part that
+  /// depends on the cell's sample is recomputed; the other part is the
+  /// full-data `point`.
+  func deleting(_ cell: JackknifeCell, from coded: CodedData, point: [Double]) -> [Double] {
+    if cell.sample == 3 {
+      var joint = coded.validationCounts!
+      joint[cell.cell] -= 1
+      return Array(point.prefix(pairwiseKeys.count)) + validation(joint)
+    }
+    var tables = coded.pairwiseCounts
+    switch cell.sample {
+    case 0: tables.x1y.elements[cell.cell] -= 1
+    case 1: tables.x2y.elements[cell.cell] -= 1
+    default: tables.x1x2.elements[cell.cell] -= 1
+    }
+    return pairwise(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2) + Array(point.dropFirst(pairwiseKeys.count))
+  }
 }
 
 /// Set by the SIGTERM handler; checked between rounds of replicates.
@@ -45,19 +110,20 @@ func installTerminationHandler() {
   pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }
 
-/// Computes every replicate of `0..<count` not already in `checkpoint`.
+/// Computes every job of `0..<count` (bootstrap replicates, permutations,
+/// jackknife deletions: `compute(job)` gives its numbers) not already in
+/// `checkpoint`.
 ///
 /// Work goes in rounds: the missing replicates, in order, are dealt round
 /// robin to the ranks, a few per rank per round; after each round rank 0
 /// gathers the results and appends them durably to the checkpoint file, and
 /// the ranks agree whether a SIGTERM arrived (then they stop with status
 /// 75, the checkpoint complete up to the last round). Results do not depend
-/// on the assignment: replicate `b` draws from streams keyed by
-/// `(seed, b)` only. Rank 0 returns every replicate's numbers in order.
-func bootstrapReplicates(_ coded: CodedData, count: Int, seed: UInt64, arguments: BoundArguments,
-                         communicator: Communicator, checkpoint: Checkpoint?,
+/// on the assignment: job `b` draws from streams keyed by `(seed, b)` only.
+/// Rank 0 returns every job's numbers in order.
+func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoint?,
                          progress: ((Int) -> Void)?,
-                         data: ((Int) -> CodedData)? = nil) throws -> [[Double]] {
+                         compute: (Int) -> [Double]) throws -> [[Double]] {
   var results = [[Double]?](repeating: nil, count: count)
   // Rank 0 knows what the checkpoint holds; everyone learns which are done.
   var doneFlags = [UInt8](repeating: 0, count: count)
@@ -77,7 +143,7 @@ func bootstrapReplicates(_ coded: CodedData, count: Int, seed: UInt64, arguments
     var mine = [UInt8]()
     func put(_ x: UInt64) { withUnsafeBytes(of: x.littleEndian) { mine += $0 } }
     for (position, b) in round.enumerated() where position % communicator.size == communicator.rank {
-      let numbers = replicateNumbers(data?(b) ?? coded.resampled(seed: seed, replicate: b), arguments: arguments).map(\.1)
+      let numbers = compute(b)
       put(UInt64(b))
       put(UInt64(numbers.count))
       for x in numbers { put(x.bitPattern) }
@@ -108,7 +174,7 @@ func bootstrapReplicates(_ coded: CodedData, count: Int, seed: UInt64, arguments
     // Stop together if any rank was asked to terminate.
     if try communicator.maximum([terminationRequested])[0] != 0 && start < missing.count {
       throw Failure(
-        "terminated (SIGTERM) after \(finished) of \(count) replicates" + (checkpoint == nil
+        "terminated (SIGTERM) after \(finished) of \(count) resampling jobs" + (checkpoint == nil
           ? "; nothing was saved (give --checkpoint FILE to resume)"
           : "; \(checkpoint!.path) holds them: run the same command to resume"),
         status: .interrupted)
@@ -185,106 +251,147 @@ func fnv1a(_ bytes: [UInt8]) -> UInt64 {
   return hash
 }
 
-/// Percentile interval, standard error and bias of one quantity.
+/// What the bootstrap says about one quantity.
 struct BootstrapStatistic {
   var estimate: Double
+  /// Percentile interval.
   var lo: Double
   var hi: Double
+  /// BCa interval (NaN when undefined).
+  var bcaLo: Double
+  var bcaHi: Double
+  /// The basic interval `[2 estimate − hi, 2 estimate − lo]`: the
+  /// percentile interval moved by twice the bias, centred on the corrected
+  /// value.
+  var basicLo: Double
+  var basicHi: Double
   var se: Double
   var bias: Double
   var corrected: Double
 
-  /// - Parameter values: the replicates' values (NaN = unavailable).
-  init(estimate: Double, values: [Double], confidence: Double) {
-    let finite = values.filter { $0.isFinite }.sorted()
+  /// - Parameters:
+  ///   - values: the replicates' values (NaN = unavailable).
+  ///   - acceleration: the BCa acceleration (NaN = no BCa).
+  init(estimate: Double, values: [Double], acceleration: Double, confidence: Double) {
+    let finite = values.filter { $0.isFinite }
     self.estimate = estimate
-    guard finite.count >= 2, estimate.isFinite else {
-      lo = .nan; hi = .nan; se = .nan; bias = .nan; corrected = .nan
+    guard finite.count >= 2, estimate.isFinite, let percentile = BootstrapInterval.percentile(replicates: finite, confidence: confidence) else {
+      lo = .nan; hi = .nan; bcaLo = .nan; bcaHi = .nan; basicLo = .nan; basicHi = .nan
+      se = .nan; bias = .nan; corrected = .nan
       return
     }
-    let alpha = (1 - confidence) / 2
-    func quantile(_ p: Double) -> Double {
-      let h = Double(finite.count - 1) * p
-      let i = Int(h.rounded(.down)), j = min(i + 1, finite.count - 1)
-      return finite[i] + (h - Double(i)) * (finite[j] - finite[i])
-    }
-    lo = quantile(alpha)
-    hi = quantile(1 - alpha)
+    lo = percentile.lower
+    hi = percentile.upper
+    let bca = BootstrapInterval.bca(estimate: estimate, replicates: finite, acceleration: acceleration, confidence: confidence)
+    bcaLo = bca?.lower ?? .nan
+    bcaHi = bca?.upper ?? .nan
+    basicLo = 2 * estimate - hi
+    basicHi = 2 * estimate - lo
     let mean = finite.reduce(0, +) / Double(finite.count)
     se = (finite.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(finite.count - 1)).squareRoot()
     bias = mean - estimate
     corrected = 2 * estimate - mean
   }
+
+  /// The interval `--interval` chose.
+  func interval(_ kind: IntervalKind) -> (Double, Double) {
+    kind == .bca ? (bcaLo, bcaHi) : (lo, hi)
+  }
+}
+
+/// The interval the table shows and the S bracket uses.
+enum IntervalKind: String, CaseIterable {
+  case percentile, bca
+}
+
+/// Rebuilds nested objects from dotted key paths, in first-seen order.
+func nestedObject(_ leaves: [(String, JSON)]) -> JSON {
+  var order: [String] = []
+  var groups: [String: [(String, JSON)]] = [:]
+  var members: [String: JSON] = [:]
+  for (path, value) in leaves {
+    let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+    if groups[parts[0]] == nil && members[parts[0]] == nil { order.append(parts[0]) }
+    if parts.count == 1 { members[parts[0]] = value } else { groups[parts[0], default: []].append((parts[1], value)) }
+  }
+  return .object(order.map { key in (key, groups[key].map(nestedObject) ?? members[key]!) })
+}
+
+/// The statistics of every quantity: `point[i]` with the bootstrap
+/// replicates' `i`-th numbers and, for the BCa acceleration, the jackknife
+/// deletions' `i`-th numbers (`cells[j]` deleted gave `jackknife[j]`).
+func bootstrapStatistics(point: [(String, Double)], replicates: [[Double]], cells: [JackknifeCell], jackknife: [[Double]],
+                         sampleSizes: [Int], confidence: Double) -> [(String, BootstrapStatistic)] {
+  point.enumerated().map { i, leaf in
+    let values = replicates.map { i < $0.count ? $0[i] : .nan }
+    var samples: [JackknifeSample] = []
+    for sample in 0..<sampleSizes.count {
+      let values = zip(cells, jackknife).filter { $0.0.sample == sample }.map { (value: i < $0.1.count ? $0.1[i] : .nan, weight: $0.0.count) }
+      if !values.isEmpty { samples.append(JackknifeSample(size: sampleSizes[sample], values: values)) }
+    }
+    let acceleration = jackknife.isEmpty ? .nan : jackknifeAcceleration(samples)
+    return (leaf.0, BootstrapStatistic(estimate: leaf.1, values: values, acceleration: acceleration, confidence: confidence))
+  }
 }
 
 /// The `bootstrap` and `corrected` blocks of CLI.md.
-func bootstrapBlocks(point: [(String, Double)], replicates: [[Double]], seed: UInt64, confidence: Double) -> [(String, JSON)] {
-  var statistics: [(String, BootstrapStatistic)] = []
-  for (i, (key, estimate)) in point.enumerated() {
-    let values = replicates.map { i < $0.count ? $0[i] : .nan }
-    statistics.append((key, BootstrapStatistic(estimate: estimate, values: values, confidence: confidence)))
-  }
-  func nest(_ leaves: [(String, JSON)]) -> JSON {
-    // Rebuild the nested objects from dotted paths, in order.
-    var members: [(String, JSON)] = []
-    var groups: [String: [(String, JSON)]] = [:]
-    var order: [String] = []
-    for (path, value) in leaves {
-      let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
-      if parts.count == 1 {
-        members.append((parts[0], value))
-        order.append(parts[0])
-      } else {
-        if groups[parts[0]] == nil { order.append(parts[0]) }
-        groups[parts[0], default: []].append((parts[1], value))
-      }
-    }
-    var result: [(String, JSON)] = []
-    var seen = Set<String>()
-    for key in order where !seen.contains(key) {
-      seen.insert(key)
-      if let group = groups[key] { result.append((key, nest(group))) } else if let m = members.first(where: { $0.0 == key }) { result.append(m) }
-    }
-    return .object(result)
-  }
+func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: Int, unusable: Int, jackknife: Int, seed: UInt64,
+                     confidence: Double, interval: IntervalKind) -> [(String, JSON)] {
   func number(_ x: Double) -> JSON { x.isFinite ? .number(x) : .null }
-  let intervals = statistics.filter { !$0.0.contains(".renamed_gap_bits") }.map { key, s in
-    (key, JSON.object([("estimate", number(s.estimate)), ("lo", number(s.lo)), ("hi", number(s.hi)), ("se", number(s.se)), ("bias", number(s.bias))]))
+  let reported = statistics.filter { !$0.0.contains(".renamed_gap_bits") }
+  let intervals = reported.map { key, s in
+    (key, JSON.object([
+      ("estimate", number(s.estimate)), ("lo", number(s.lo)), ("hi", number(s.hi)), ("se", number(s.se)), ("bias", number(s.bias)),
+      ("basic_lo", number(s.basicLo)), ("basic_hi", number(s.basicHi)),
+    ] + (jackknife > 0 ? [("bca_lo", number(s.bcaLo)), ("bca_hi", number(s.bcaHi))] : [])))
   }
-  let corrected = statistics.filter { !$0.0.contains(".renamed_gap_bits") }.map { ($0.0, number($0.1.corrected)) }
   let lower = statistics.first { $0.0 == "bounds.S_lower_clipped" }?.1
   let upper = statistics.first { $0.0 == "bounds.S_upper" }?.1
-  guard case .object(let nestedIntervals) = nest(intervals), case .object(let nestedCorrected) = nest(corrected) else { return [] }
+  func bracket(_ kind: IntervalKind) -> JSON {
+    .object([("lo", number(lower?.interval(kind).0 ?? .nan)), ("hi", number(upper?.interval(kind).1 ?? .nan))])
+  }
+  guard case .object(let nestedIntervals) = nestedObject(intervals),
+    case .object(let nestedCorrected) = nestedObject(reported.map { ($0.0, number($0.1.corrected)) })
+  else { return [] }
   return [
     ("bootstrap", .object([
-      ("replicates", .integer(replicates.count)), ("seed", .integer(Int(truncatingIfNeeded: seed))), ("confidence", .number(confidence)),
-      ("interval", .string("percentile")),
-      ("S_bracket", .object([("lo", number(lower?.lo ?? .nan)), ("hi", number(upper?.hi ?? .nan))])),
-    ] + nestedIntervals)),
-    ("corrected", .object([("method", .string("bootstrap bias correction: 2 * estimate - mean of the replicates"))] + nestedCorrected)),
+      ("replicates", .integer(replicates)), ("seed", .integer(Int(truncatingIfNeeded: seed))), ("confidence", .number(confidence)),
+      ("interval", .string(interval.rawValue)),
+      ("jackknife_evaluations", .integer(jackknife)),
+      ("unusable_replicates", .integer(unusable)),
+      ("S_bracket", bracket(interval)),
+      ("S_bracket_percentile", bracket(.percentile)),
+    ] + (jackknife > 0 ? [("S_bracket_bca", bracket(.bca))] : []) + nestedIntervals)),
+    ("corrected", .object([
+      ("method", .string("bootstrap bias correction: 2 * estimate - mean of the replicates")),
+    ] + nestedCorrected)),
   ]
 }
 
-/// The `permutation` block: for every number of `pid` and `bounds`, the
-/// permutation p-value `(1 + #{null >= observed}) / (P + 1)` of "this is
-/// above what independence of the label would produce".
-func permutationBlock(point: [(String, Double)], nulls: [[Double]], seed: UInt64) -> (String, JSON) {
-  var leaves: [(String, JSON)] = []
-  for (i, (key, observed)) in point.enumerated() where key.hasPrefix("pid.") || key.hasPrefix("bounds.") {
-    guard !key.contains(".renamed_gap_bits"), observed.isFinite else {
-      leaves.append((key, .null))
+/// For every number of `pid`, `bounds` and `validation`, the permutation
+/// p-value `(1 + #{null >= observed}) / (P + 1)` of "this is above what
+/// independence of the label would produce" (NaN when unavailable).
+func permutationPValues(point: [(String, Double)], nulls: [[Double]]) -> [(String, Double)] {
+  var values: [(String, Double)] = []
+  for (i, (key, observed)) in point.enumerated()
+  where key.hasPrefix("pid.") || key.hasPrefix("bounds.") || key.hasPrefix("validation.") {
+    guard !key.contains(".renamed_gap_bits") else { continue }
+    guard observed.isFinite else {
+      values.append((key, .nan))
       continue
     }
-    let values = nulls.map { i < $0.count ? $0[i] : .nan }.filter { $0.isFinite }
-    let exceed = values.filter { $0 >= observed - 1e-12 }.count
-    leaves.append((key, .number(Double(1 + exceed) / Double(values.count + 1))))
+    let null = nulls.map { i < $0.count ? $0[i] : .nan }.filter { $0.isFinite }
+    let exceed = null.filter { $0 >= observed - 1e-12 }.count
+    values.append((key, Double(1 + exceed) / Double(null.count + 1)))
   }
-  func group(_ prefix: String) -> JSON {
-    .object(leaves.filter { $0.0.hasPrefix(prefix + ".") }.map { (String($0.0.dropFirst(prefix.count + 1)), $0.1) })
-  }
-  return ("permutation", .object([
-    ("permutations", .integer(nulls.count)), ("seed", .integer(Int(truncatingIfNeeded: seed))),
-    ("null", .string("labels shuffled within D1 and within D2; DM kept")),
-    ("p_values", .object([("pid", group("pid")), ("bounds", group("bounds"))])),
+  return values
+}
+
+/// The `permutation` block.
+func permutationBlock(_ pValues: [(String, Double)], permutations: Int, seed: UInt64) -> (String, JSON) {
+  ("permutation", .object([
+    ("permutations", .integer(permutations)), ("seed", .integer(Int(truncatingIfNeeded: seed))),
+    ("null", .string("labels shuffled within D1, within D2 and within DL; DM kept")),
+    ("p_values", nestedObject(pValues.map { ($0.0, $0.1.isFinite ? JSON.number($0.1) : .null) })),
   ]))
 }

@@ -34,6 +34,8 @@ struct EstimateCommand: ParsableCommand {
   var x1x2y: String?
   @Option(help: ArgumentHelp("Run on a bundled dataset instead of files: \(Example.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
   var example: String?
+  @Option(help: ArgumentHelp("With --example: rows of D1, D2 and DM (DL gets a quarter).", valueName: "n"))
+  var rows: Int = Example.rows
 
   @Option(help: ArgumentHelp("More than two modalities: NAME=PREFIX (repeat); columns PREFIX or PREFIX_* belong to NAME. Every pair is analysed.", valueName: "name=prefix"))
   var modality: [String] = []
@@ -72,6 +74,8 @@ struct EstimateCommand: ParsableCommand {
   var bootstrap: Int = 0
   @Option(help: "Confidence level of the bootstrap intervals.")
   var confidence: Double = 0.95
+  @Option(help: ArgumentHelp("Interval the table shows and the S bracket uses: percentile, or bca (adds BCa intervals next to the percentile ones; costs one extra evaluation per distinct row of D1, D2, DM and DL).", valueName: "kind"))
+  var interval: IntervalKind = .percentile
   @Option(help: "Permutations of the null 'label independent of both modalities' (0 = none); p-values for every PID term and bound.")
   var permutations: Int = 0
   @Option(help: ArgumentHelp("Record finished bootstrap replicates in FILE and resume from it (after a kill or SIGTERM, run the same command again).", valueName: "file"))
@@ -125,6 +129,9 @@ struct EstimateCommand: ParsableCommand {
       guard value >= 1 else { throw ValidationError("\(name) must be >= 1") }
     }
     guard pca >= 0 else { throw ValidationError("--pca must be >= 0") }
+    if interval == .bca && bootstrap == 0 { throw ValidationError("--interval bca needs --bootstrap B") }
+    guard rows >= 10 else { throw ValidationError("--rows must be >= 10") }
+    if rows != Example.rows && example == nil { throw ValidationError("--rows only applies to --example") }
     guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
     guard permutations >= 0 else { throw ValidationError("--permutations must be >= 0") }
     guard confidence > 0 && confidence < 1 else { throw ValidationError("--confidence must be in (0, 1)") }
@@ -152,32 +159,41 @@ struct EstimateCommand: ParsableCommand {
       guard let coded = estimation?.coded ?? CodedData(bytes: shared) else {
         throw Failure("rank \(communicator.rank) received malformed coded data", status: .software)
       }
-      var replicates: [[Double]] = []
-      var nulls: [[Double]] = []
-      let jobs = bootstrap + permutations
+      // Every rank analyses the full data: the point numbers are what the
+      // jackknife deletions leave unchanged.
+      let counts = coded.pairwiseCounts
+      let fit = try Reconciliation(x1y: counts.x1y, x2y: counts.x2y, x1x2: counts.x1x2)
+      let analysis = Analysis(fit.marginals, arguments: bounds)
+      let pairwiseLeaves = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }
+      let statistic = ResampledStatistic(coded, arguments: bounds, pairwiseKeys: pairwiseLeaves.map(\.0))
+      let pointValues = pairwiseLeaves.map(\.1) + statistic.validation(coded.validationCounts)
+      let point = Array(zip(statistic.keys, pointValues))
+      // Jobs 0..<B are bootstrap replicates, B..<B+P permutations, then
+      // (with --interval bca) one jackknife deletion per distinct row for
+      // the BCa acceleration; one pass over ranks and one checkpoint serve
+      // them all.
+      let cells = bootstrap > 0 && interval == .bca ? coded.jackknifeCells : []
+      let jobs = bootstrap + permutations + cells.count
+      var results: [[Double]] = []
       if jobs > 0 {
         installTerminationHandler()
         // Rank 0 opens the checkpoint; a refusal reaches every rank.
         var record: Checkpoint? = nil
         _ = try communicator.fromRoot {
           if let checkpoint {
-            let fingerprint = String(fnv1a(coded.bytes + Array("\(seed) \(bootstrap) \(permutations) \(confidence) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
+            let fingerprint = String(fnv1a(coded.bytes + Array("v2 \(seed) \(bootstrap) \(permutations) \(cells.count) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
             record = try Checkpoint(path: checkpoint, fingerprint: fingerprint)
           }
           return []
         }
-        // Jobs 0..<B are bootstrap replicates, B..<B+P permutations; one
-        // pass over ranks and one checkpoint serve both.
-        let results = try bootstrapReplicates(
-          coded, count: jobs, seed: seed, arguments: bounds, communicator: communicator, checkpoint: record,
-          progress: interactive ? { writeStandardError("\rresampling: \(min($0, jobs))/\(jobs) replicates and permutations\u{1B}[K") } : nil,
-          data: { job in
-            job < bootstrap ? coded.resampled(seed: seed, replicate: job) : coded.permuted(seed: seed, index: job - bootstrap)
+        results = try resamplingJobs(
+          count: jobs, communicator: communicator, checkpoint: record,
+          progress: interactive ? { writeStandardError("\rresampling: \(min($0, jobs))/\(jobs) replicates, permutations and jackknife deletions\u{1B}[K") } : nil,
+          compute: { job in
+            if job < bootstrap { return statistic.numbers(coded.resampled(seed: seed, replicate: job)) }
+            if job < bootstrap + permutations { return statistic.numbers(coded.permuted(seed: seed, index: job - bootstrap)) }
+            return statistic.deleting(cells[job - bootstrap - permutations], from: coded, point: pointValues)
           })
-        if communicator.isRoot {
-          replicates = Array(results.prefix(bootstrap))
-          nulls = Array(results.dropFirst(bootstrap))
-        }
       }
       guard communicator.isRoot, let estimation else { return }
       if interactive { writeStandardError("\r\u{1B}[K") }
@@ -187,12 +203,12 @@ struct EstimateCommand: ParsableCommand {
         let tables = JSON.object([("p_x1y", nested(m.x1y)), ("p_x2y", nested(m.x2y)), ("p_x1x2", nested(m.x1x2))])
         try writeFileAtomically(writeTables, Array(tables.rendered().utf8))
       }
-      let analysis = Analysis(estimation.reconciliation.marginals, arguments: bounds)
       try analysis.checkCertified(target: bounds.targetGap)
       var report = Report.header(
         command: "estimate", ranks: communicator.size,
         n1: estimation.alphabet1, n2: estimation.alphabet2, k: estimation.labels.count)
       report += estimation.blocks
+      report.append(DataSize(coded).block)
       report += analysis.blocks
       let shifts = estimation.reconciliation.shifts
       report.append(("reconciliation", .object([
@@ -209,12 +225,38 @@ struct EstimateCommand: ParsableCommand {
           ("rows", .integer(estimation.validationRows)),
         ])))
       }
-      let point = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }
+      report.append(millerMadowBlock(coded))
+      var statistics: [(String, BootstrapStatistic)] = []
       if bootstrap > 0 {
-        report += bootstrapBlocks(point: point, replicates: replicates, seed: seed, confidence: confidence)
+        let jackknife = Array(results.suffix(cells.count))
+        statistics = bootstrapStatistics(
+          point: point, replicates: Array(results.prefix(bootstrap)), cells: cells, jackknife: jackknife,
+          sampleSizes: coded.sampleSizes, confidence: confidence)
+        let unusable = results.prefix(bootstrap).filter { !($0.first ?? .nan).isFinite }.count
+        report += bootstrapBlocks(statistics, replicates: bootstrap, unusable: unusable, jackknife: cells.count, seed: seed,
+                                  confidence: confidence, interval: interval)
       }
+      var pValues: [(String, Double)] = []
       if permutations > 0 {
-        report.append(permutationBlock(point: point, nulls: nulls, seed: seed))
+        pValues = permutationPValues(point: point, nulls: Array(results[bootstrap..<(bootstrap + permutations)]))
+        report.append(permutationBlock(pValues, permutations: permutations, seed: seed))
+      }
+      let byKey = Dictionary(statistics, uniquingKeysWith: { a, _ in a })
+      if let significance = Significance(point: point, statistics: byKey, pValues: Dictionary(pValues, uniquingKeysWith: { a, _ in a }),
+                                         confidence: confidence) {
+        report.append(significance.block)
+        // The decision is taken from the corrected, significant values; the
+        // plug-in one stays in the report.
+        let decision = Decision(correcting: analysis, tables: fit.marginals, statistics: byKey,
+                                significance: significance, thresholds: bounds.thresholds)
+        if let index = report.firstIndex(where: { $0.0 == "decision" }), case .object(var members) = Report.decision(decision) {
+          let basis = bootstrap > 0
+            ? "bias-corrected values (bootstrap); the synergy lower bound only if significant"
+            : "plug-in values; the synergy lower bound only if significant"
+          members.append(("basis", .string(basis)))
+          report.insert(("decision_plugin", report[index].1), at: index + 1)
+          report[index].1 = .object(members)
+        }
       }
       if timing { report.append(("timing", .object([("seconds", .number(now() - start))]))) }
       try common.emit(.object(report), table: Report.estimateTable)
@@ -283,7 +325,7 @@ struct EstimateCommand: ParsableCommand {
 
   func loadDatasets() throws -> DatasetBundle {
     if let example, let chosen = Example(rawValue: example) {
-      let sets = chosen.datasets()
+      let sets = chosen.datasets(rows: rows)
       return DatasetBundle(d1: sets.d1, d2: sets.d2, dm: sets.dm, dl: sets.dl)
     }
     let roles = ColumnRoles(x1Prefix: x1Prefix, x2Prefix: x2Prefix, label: label)
@@ -475,6 +517,47 @@ extension Report {
       out += "Reconciliation moved the tables by TV \(formatted(r["tv_x1y"])), \(formatted(r["tv_x2y"])), \(formatted(r["tv_x1x2"])).\n\n"
     }
     out += boundsTable(report)
+    if case .string(let basis)? = report["decision"]?["basis"] {
+      out += "  (decision from \(basis); the plug-in decision is under decision_plugin)\n"
+    }
+    if let b = report["bootstrap"] {
+      let kind = b["interval"] == .string("bca") ? "BCa" : "percentile"
+      out += "\nUncertainty: \(formatted(b["replicates"], decimals: 0)) bootstrap replicates, "
+      out += "\(formatted(.number(100 * (b["confidence"]?.doubleValue ?? 0)), decimals: 0))% \(kind) intervals (bits)\n\n"
+      out += "    " + padded("", 22) + leftPadded("plug-in", 9) + leftPadded("corrected", 11) + "   interval\n"
+      let rows: [(String, String, String)] = [
+        ("redundancy R", "pid", "R"), ("uniqueness U1", "pid", "U1"), ("uniqueness U2", "pid", "U2"),
+        ("synergy lower bound", "bounds", "S_lower_clipped"), ("synergy upper bound", "bounds", "S_upper"),
+        ("synergy in DL", "validation", "S"),
+      ]
+      for (label, block, key) in rows {
+        guard let s = b[block]?[key] else { continue }
+        let (lo, hi) = kind == "BCa" ? (s["bca_lo"], s["bca_hi"]) : (s["lo"], s["hi"])
+        let interval = lo == .null || hi == .null ? "undefined" : "[\(formatted(lo)), \(formatted(hi))]"
+        out += "    " + padded(label, 22) + leftPadded(formatted(s["estimate"]), 9)
+        out += leftPadded(formatted(report["corrected"]?[block]?[key]), 11) + "   " + interval + "\n"
+      }
+      if let bracket = b["S_bracket"] {
+        out += "    synergy bracket with sampling error: [\(formatted(bracket["lo"])), \(formatted(bracket["hi"]))]\n"
+      }
+    }
+    if let significance = report["significance"], case .object(let members)? = Optional(significance) {
+      out += "\nAt level \(formatted(significance["level"], decimals: 3)) (\({ if case .string(let t)? = significance["basis"] { return t }; return "" }())):\n"
+      for (key, term) in members where term["significant"] != nil {
+        let name = Significance.tested.first { $0.1 == key }?.0 ?? key
+        let yes = term["significant"] == .bool(true)
+        var details = ["plug-in \(formatted(term["plug_in"]))"]
+        if let c = term["corrected"], c != .null { details.append("corrected \(formatted(c))") }
+        if let p = term["p_value"], p != .null { details.append("p = \(formatted(p, decimals: 3))") }
+        out += "  \(name): " + (yes ? "distinguishable from zero" : "not distinguishable from zero") + " (" + details.joined(separator: ", ") + ")\n"
+      }
+    } else {
+      out += "\n  No significance test: give --permutations P (and --bootstrap B for intervals and corrected values).\n"
+    }
+    if case .array(let advice)? = report["data_size"]?["advice"], !advice.isEmpty {
+      out += "\nData size:\n"
+      for line in advice { out += wrapped("- " + { if case .string(let t) = line { return t }; return "" }(), width: 76, indent: "  ") + "\n" }
+    }
     if let v = report["validation"] {
       let inside = v["S_inside_bracket"] == .bool(true)
       out += "\n  validation on \(formatted(v["rows"], decimals: 0)) labeled pairs: plug-in S = \(formatted(v["S"])), "
@@ -483,3 +566,5 @@ extension Report {
     return out
   }
 }
+
+extension IntervalKind: ExpressibleByArgument {}

@@ -67,10 +67,10 @@ public struct CodedData: Sendable, Equatable {
   }
 
   /// Permutation `index` of the null "the label is independent of both
-  /// modalities": the labels of D1 are shuffled among D1's rows and those of
-  /// D2 among D2's rows (Fisher–Yates, streams determined by
-  /// `(seed, index, dataset)` only); DM and DL are kept. Every dependence on
-  /// y goes, the marginals stay.
+  /// modalities": the labels of D1 are shuffled among D1's rows, those of
+  /// D2 among D2's rows and those of DL among DL's rows (Fisher–Yates,
+  /// streams determined by `(seed, index, dataset)` only); DM is kept.
+  /// Every dependence on y goes, the marginals stay.
   public func permuted(seed: UInt64, index: Int) -> CodedData {
     func shuffled(_ a: [Int32], _ stream: UInt64) -> [Int32] {
       var g = SplitMix64(seed: streamSeed(seed ^ 0x5EED_0F_9E47, UInt64(index), stream))
@@ -83,7 +83,28 @@ public struct CodedData: Sendable, Equatable {
     var copy = self
     copy.d1y = shuffled(d1y, 1)
     copy.d2y = shuffled(d2y, 2)
+    copy.dly = shuffled(dly, 4)
     return copy
+  }
+
+  /// Rows of D1, D2, DM and DL (the jackknife's samples, in this order).
+  public var sampleSizes: [Int] { [d1y.count, d2y.count, dmx1.count, dly.count] }
+
+  /// The distinct rows of every sample with their multiplicities, in a
+  /// fixed order (D1 by `(x1, y)`, D2 by `(x2, y)`, DM by `(x1, x2)`, DL by
+  /// `(x1, x2, y)`, each in row-major cell order). Deleting any one of a
+  /// cell's rows changes the counts in the same way, so a delete-one
+  /// jackknife needs one evaluation per cell.
+  public var jackknifeCells: [JackknifeCell] {
+    let tables = pairwiseCounts
+    var cells: [JackknifeCell] = []
+    for (sample, elements) in [(0, tables.x1y.elements), (1, tables.x2y.elements), (2, tables.x1x2.elements),
+                               (3, validationCounts ?? [])] {
+      for (cell, count) in elements.enumerated() where count > 0 {
+        cells.append(JackknifeCell(sample: sample, cell: cell, count: Int(count)))
+      }
+    }
+    return cells
   }
 
   // MARK: Bytes, for broadcasting
@@ -125,6 +146,22 @@ public struct CodedData: Sendable, Equatable {
     for _ in 0..<9 { guard let a = array() else { return nil }; arrays.append(a) }
     self.init(alphabet1: Int(a1), alphabet2: Int(a2), labelCount: Int(k), d1x1: arrays[0], d1y: arrays[1], d2x2: arrays[2],
               d2y: arrays[3], dmx1: arrays[4], dmx2: arrays[5], dlx1: arrays[6], dlx2: arrays[7], dly: arrays[8])
+  }
+}
+
+/// A distinct row of one of the datasets (see `CodedData.jackknifeCells`).
+public struct JackknifeCell: Sendable, Equatable {
+  /// 0 = D1, 1 = D2, 2 = DM, 3 = DL.
+  public var sample: Int
+  /// Row-major index of the cell in that sample's count table.
+  public var cell: Int
+  /// How many rows fall into the cell.
+  public var count: Int
+
+  public init(sample: Int, cell: Int, count: Int) {
+    self.sample = sample
+    self.cell = cell
+    self.count = count
   }
 }
 

@@ -32,8 +32,9 @@ public enum Example: String, CaseIterable, Sendable {
   /// Rows of D1, D2 and DM; DL has a quarter of that.
   public static let rows = 3000
 
-  /// The four datasets, from the fixed seed of the example.
-  public func datasets() -> (d1: Dataset, d2: Dataset, dm: Dataset, dl: Dataset) {
+  /// The four datasets, from the fixed seed of the example: D1, D2 and DM
+  /// with `rows` rows each, DL with a quarter of that.
+  public func datasets(rows: Int = Example.rows) -> (d1: Dataset, d2: Dataset, dm: Dataset, dl: Dataset) {
     var generator = SplitMix64(seed: 0xE4A_3B1E + UInt64(Example.allCases.firstIndex(of: self)!))
     func draw(_ n: Int, _ source: String, x1: Bool, x2: Bool, label: Bool) -> Dataset {
       var f1 = [Float](), f2 = [Float](), labels = [String]()
@@ -49,7 +50,7 @@ public enum Example: String, CaseIterable, Sendable {
       return Dataset(source: "example \(rawValue) \(source)", rows: n, x1: f1, dimension1: x1 ? d1 : 0,
                      x2: f2, dimension2: x2 ? d2 : 0, labels: labels)
     }
-    let n = Example.rows
+    let n = rows
     return (draw(n, "D1", x1: true, x2: false, label: true), draw(n, "D2", x1: false, x2: true, label: true),
             draw(n, "DM", x1: true, x2: true, label: false), draw(n / 4, "DL", x1: true, x2: true, label: true))
   }

@@ -19,12 +19,14 @@ struct Run {
     return packageRoot + "/.build/debug/pidbounds"
   }()
 
-  static func pidbounds(_ arguments: [String], mpiRanks: Int? = nil) throws -> Run {
+  /// Runs the binary, under `mpirun -np mpiRanks --timeout timeout` when
+  /// `mpiRanks` is given.
+  static func pidbounds(_ arguments: [String], mpiRanks: Int? = nil, timeout: Int = 60) throws -> Run {
     let process = Process()
     var environment = ProcessInfo.processInfo.environment
     if let ranks = mpiRanks {
       process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      process.arguments = ["mpirun", "--timeout", "60", "-np", String(ranks), binary] + arguments
+      process.arguments = ["mpirun", "--timeout", String(timeout), "-np", String(ranks), binary] + arguments
       environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
       environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
       environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"

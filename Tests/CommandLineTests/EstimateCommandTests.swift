@@ -406,11 +406,11 @@ struct CheckpointTests {
 
 @Suite("Permutation null")
 struct PermutationTests {
-  @Test("p-values for every PID term and bound; --bootstrap and --permutations together give the same JSON with 1 and 3 ranks")
+  @Test("p-values for every PID term and bound; --bootstrap, --permutations and --interval bca together give the same JSON with 1 and 3 ranks")
   func permutations() throws {
     let dir = try BootstrapTests().data()
     let arguments = ["estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--codes",
-                     "--bootstrap", "12", "--permutations", "19", "--seed", "4", "--format", "json"]
+                     "--bootstrap", "12", "--permutations", "19", "--interval", "bca", "--seed", "4", "--format", "json"]
     let plain = try Run.pidbounds(arguments)
     #expect(plain.status == 0, "\(plain.stderr)")
     let block = try #require(plain.json?["permutation"])
@@ -437,5 +437,120 @@ struct PermutationTests {
     let run = try Run.pidbounds(["estimate", "--example", "redundancy", "--clusters", "4", "--permutations", "19", "--format", "json"])
     #expect(run.status == 0, "\(run.stderr)")
     #expect(run.json?["permutation"]?["p_values"]?["pid"]?["R"] == .number(1.0 / 20))
+  }
+}
+
+@Suite("Finite-sample bias and significance")
+struct BiasTests {
+  /// 20x20x2 codes with the label independent of both modalities (and the
+  /// modalities independent): D1, D2, DM and DL of `rows` rows each.
+  func nullData(rows: Int, seed: UInt64) throws -> String {
+    var g = SplitMix64(seed: seed)
+    func draw(_ n: Int) -> String { String(g.next() % UInt64(n)) }
+    return try scratch([
+      "d1.csv": csv(["x1", "y"], rows) { _ in [draw(20), draw(2)] },
+      "d2.csv": csv(["x2", "y"], rows) { _ in [draw(20), draw(2)] },
+      "dm.csv": csv(["x1", "x2"], rows) { _ in [draw(20), draw(20)] },
+      "dl.csv": csv(["x1", "x2", "y"], rows) { _ in [draw(20), draw(20), draw(2)] },
+    ])
+  }
+
+  @Test("Label independent of both modalities (20x20x2 codes): plug-in synergy biased as predicted, corrected values near zero, p-values not small",
+        arguments: [500, 2000])
+  func independentLabel(rows: Int) throws {
+    let dir = try nullData(rows: rows, seed: UInt64(rows))
+    let run = try Run.pidbounds([
+      "estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--x1x2y", dir + "/dl.csv",
+      "--codes", "--bootstrap", "30", "--permutations", "39", "--seed", "5", "--format", "json",
+    ], mpiRanks: MPITests.mpirunAvailable ? 2 : nil, timeout: 600)
+    #expect(run.status == 0, "\(run.stderr)")
+    let report = try #require(run.json)
+    // The plug-in synergy of DL is about (n1 n2 - 1)(k - 1) / (2 N ln 2).
+    let predicted = 399 / (2 * Double(rows) * 0.6931471805599453)
+    let plugIn = try #require(report["validation"]?["S"]?.doubleValue)
+    #expect(plugIn > 0.6 * predicted && plugIn < 1.5 * predicted, "plug-in S \(plugIn), predicted bias \(predicted)")
+    // The bootstrap correction removes much of that bias but not all of it
+    // with 1 to 2.5 rows per cell of DL (it estimates the bias at the
+    // empirical table, which has fewer occupied cells than the truth).
+    let correctedS = try #require(report["corrected"]?["validation"]?["S"]?.doubleValue)
+    #expect(correctedS < (rows >= 2000 ? 0.5 : 0.9) * plugIn, "corrected S \(correctedS), plug-in \(plugIn)")
+    // The synergy bounds and R: corrected below the plug-in value, and the
+    // interval of the corrected value holds 0.
+    for (block, key) in [("bounds", "S_lower_clipped"), ("bounds", "S_R_relaxed"), ("pid", "R")] {
+      let statistic = try #require(report["bootstrap"]?[block]?[key])
+      let estimate = try #require(statistic["estimate"]?.doubleValue)
+      let corrected = try #require(report["corrected"]?[block]?[key]?.doubleValue)
+      let lo = try #require(statistic["basic_lo"]?.doubleValue), hi = try #require(statistic["basic_hi"]?.doubleValue)
+      #expect(corrected < estimate, "\(block).\(key): corrected \(corrected) vs plug-in \(estimate)")
+      #expect(lo <= 0 && 0 <= hi, "\(block).\(key): interval of the corrected value [\(lo), \(hi)]")
+      #expect(lo <= corrected && corrected <= hi)
+    }
+    // Under the null every p-value is uniform: the synergy terms are not
+    // significant, and of the five terms at most one falls below 0.05 (a
+    // 5% event each; two or more happen with probability about 2%).
+    var small = 0
+    for key in ["pid.R", "pid.U1", "pid.U2", "bounds.S_lower_clipped", "validation.S"] {
+      let term = try #require(report["significance"]?[key])
+      let p = try #require(term["p_value"]?.doubleValue)
+      #expect((term["significant"] == .bool(true)) == (p < 0.05))
+      if p < 0.05 { small += 1 }
+      if key.contains("S") { #expect(p >= 0.1, "\(key): \(term)") }
+    }
+    #expect(small <= 1)
+    // Too many clusters for the rows: the report says so.
+    #expect(report["data_size"]?["adequate"] == .bool(false))
+    #expect((report["data_size"]?["supported_clusters"]?.doubleValue ?? 99) < 20)
+  }
+
+  @Test("Bundled synergy example with 1,000 rows: the synergy of DL is significant (p < 0.01), and the table says so")
+  func synergySignificant() throws {
+    let arguments = ["estimate", "--example", "synergy", "--rows", "1000", "--clusters", "4", "--permutations", "199", "--seed", "1"]
+    let run = try Run.pidbounds(arguments + ["--format", "json"], mpiRanks: MPITests.mpirunAvailable ? 2 : nil, timeout: 600)
+    #expect(run.status == 0, "\(run.stderr)")
+    let p = try #require(run.json?["permutation"]?["p_values"]?["validation"]?["S"]?.doubleValue)
+    #expect(p < 0.01)
+    #expect(run.json?["significance"]?["validation.S"]?["significant"] == .bool(true))
+    // XOR synergy leaves every pairwise table independent: the pairwise
+    // bounds cannot see it, and the test does not pretend they do.
+    #expect(run.json?["significance"]?["bounds.S_lower_clipped"]?["significant"] == .bool(false))
+    let table = try Run.pidbounds(arguments + ["--format", "table"], mpiRanks: MPITests.mpirunAvailable ? 2 : nil, timeout: 600)
+    #expect(table.stdout.contains("synergy in DL (validation): distinguishable from zero"), "\(table.stdout)")
+    #expect(table.stdout.contains("synergy lower bound: not distinguishable from zero"), "\(table.stdout)")
+  }
+
+  @Test("--interval bca: BCa intervals next to the percentile ones, in the table and the S bracket")
+  func bca() throws {
+    let dir = try BootstrapTests().data()
+    let base = ["estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--codes",
+                "--bootstrap", "40", "--seed", "2"]
+    let run = try Run.pidbounds(base + ["--interval", "bca", "--format", "json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let report = try #require(run.json)
+    #expect(report["bootstrap"]?["interval"] == .string("bca"))
+    #expect((report["bootstrap"]?["jackknife_evaluations"]?.doubleValue ?? 0) > 0)
+    let r = try #require(report["bootstrap"]?["pid"]?["R"])
+    let lo = try #require(r["bca_lo"]?.doubleValue), hi = try #require(r["bca_hi"]?.doubleValue)
+    #expect(lo <= hi)
+    #expect(report["bootstrap"]?["S_bracket"] == report["bootstrap"]?["S_bracket_bca"])
+    let table = try Run.pidbounds(base + ["--interval", "bca", "--format", "table"])
+    #expect(table.stdout.contains("BCa intervals"), "\(table.stdout)")
+    // Without --interval bca there is no jackknife and no BCa key.
+    let plain = try Run.pidbounds(base + ["--format", "json"])
+    #expect(plain.json?["bootstrap"]?["pid"]?["R"]?["bca_lo"] == nil)
+    #expect(plain.json?["bootstrap"]?["jackknife_evaluations"] == .integer(0))
+    let refused = try Run.pidbounds(["estimate", "--example", "synergy", "--interval", "bca"])
+    #expect(refused.status == 64, "\(refused.stderr)")
+  }
+
+  @Test("Miller–Madow block: below the plug-in information of the same counts")
+  func millerMadow() throws {
+    let dir = try nullData(rows: 300, seed: 9)
+    let run = try Run.pidbounds(["estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv",
+                                 "--codes", "--format", "json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let block = try #require(run.json?["miller_madow"])
+    let corrected = try #require(block["I_x1x2"]?.doubleValue)
+    let plugIn = try #require(run.json?["bounds"]?["I_x1x2"]?.doubleValue)
+    #expect(corrected < plugIn)
   }
 }
