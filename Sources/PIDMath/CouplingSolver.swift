@@ -150,6 +150,8 @@ final class InteriorPointSolver {
   /// Above this many unknowns the augmented system is too slow even as a
   /// fallback.
   static let augmentedFallbackLimit = 3000
+  /// Complementarity levels at which the crossover is tried, in order.
+  static let crossoverLevels = [1e-7, 1e-9, 1e-11]
 
   init(pA: [Double], pB: [Double], nA: Int, nB: Int, k: Int) {
     self.nA = nA
@@ -279,95 +281,93 @@ final class InteriorPointSolver {
     }
     var schur = [Double](repeating: 0, count: dim * dim)
     var inverses = [Double](repeating: 0, count: nA * k * k)
-    var scratch = [Double](repeating: 0, count: k * k + k)
-    var block = [Double](repeating: 0, count: k * k)
-    var active = [Int]()
-    var qs = [Double]()  // q = m s per active pair
-    var vs = [Double]()  // v = (1/σ - 1) s per active pair
-    var us = [Double]()  // A_a^{-1} q per active pair
+    // Per row a: the active pairs' q = m s, v = (1/σ - 1) s and
+    // W = B G (B = diag(q) + v qᵀ, G = A_a⁻¹), k x k each.
+    var buffer = [Double](repeating: 0, count: 2 * k * k + 2 * k + nB * (2 * k + k * k))
+    var active = [Int](repeating: 0, count: nB)
     var ok = true
-    schur.withUnsafeMutableBufferPointer { S in
-      for a in 0..<nA {
-        for i in 0..<(k * k) { block[i] = 0 }
-        active.removeAll(keepingCapacity: true)
-        qs.removeAll(keepingCapacity: true)
-        vs.removeAll(keepingCapacity: true)
-        for b in 0..<nB {
-          let pair = a * nB + b
-          let m = mass[pair]
-          guard m > Self.negligibleMass else { continue }
-          active.append(b)
-          let f = coefficient[pair]
-          for t in 0..<k {
-            qs.append(m * soft[pair * k + t])
-            vs.append(f * soft[pair * k + t])
-          }
-          let j = active.count - 1
-          for t in 0..<k {
-            let qt = qs[j * k + t]
-            let vt = vs[j * k + t]
-            block[t * k + t] += qt
-            let row = (b * k + t) * dim + b * k
-            S[row + t] += qt
-            for s in 0..<k {
-              let v = vt * qs[j * k + s]
-              block[t * k + s] += v
-              S[row + s] += v
+    schur.withUnsafeMutableBufferPointer { sp in
+      buffer.withUnsafeMutableBufferPointer { bp in
+        mass.withUnsafeBufferPointer { mp in
+          soft.withUnsafeBufferPointer { sfp in
+            let S = sp.baseAddress!, m = mp.baseAddress!, sf = sfp.baseAddress!
+            let block = bp.baseAddress!
+            let scratch = block + k * k  // k*k + k used by the inversion
+            let qs = scratch + k * k + k
+            let vs = qs + nB * k
+            let ws = vs + nB * k
+            let z = ws + nB * k * k
+            for a in 0..<nA {
+              for i in 0..<(k * k) { block[i] = 0 }
+              var count = 0
+              for b in 0..<nB {
+                let pair = a * nB + b
+                let mass = m[pair]
+                guard mass > Self.negligibleMass else { continue }
+                active[count] = b
+                let f = coefficient[pair]
+                let q = qs + count * k, v = vs + count * k
+                for t in 0..<k {
+                  q[t] = mass * sf[pair * k + t]
+                  v[t] = f * sf[pair * k + t]
+                }
+                count += 1
+                let diagonalBlock = S + (b * k) * dim + b * k
+                for t in 0..<k {
+                  let qt = q[t], vt = v[t]
+                  block[t * k + t] += qt
+                  diagonalBlock[t * dim + t] += qt
+                  for s in 0..<k {
+                    let x = vt * q[s]
+                    block[t * k + s] += x
+                    diagonalBlock[t * dim + s] += x
+                  }
+                }
+              }
+              for t in 0..<k where pA[a * k + t] == 0 { block[t * k + t] = 1 }
+              guard invertPositiveDefinite(block, k, scratch: scratch) else { ok = false; return }
+              for i in 0..<(k * k) { inverses[a * k * k + i] = block[i] }
+              // W_j = diag(q_j) G + v_j u_jᵀ with u_j = G q_j.
+              for j in 0..<count {
+                let q = qs + j * k, v = vs + j * k, w = ws + j * k * k
+                for t in 0..<k {
+                  var u = 0.0
+                  for r in 0..<k { u += block[t * k + r] * q[r] }
+                  z[t] = u
+                }
+                for t in 0..<k {
+                  let qt = q[t], vt = v[t]
+                  for s in 0..<k { w[t * k + s] = qt * block[t * k + s] + vt * z[s] }
+                }
+              }
+              // S_bb' -= W_b B_b' = (W_b + (W_b v_b') 1ᵀ) diag(q_b').
+              for j in 0..<count {
+                let b = active[j], w = ws + j * k * k
+                for j2 in j..<count {
+                  let b2 = active[j2], q2 = qs + j2 * k, v2 = vs + j2 * k
+                  let base = S + (b * k) * dim + b2 * k
+                  for t in 0..<k {
+                    let zt = dotProduct(w + t * k, v2, k)
+                    let row = base + t * dim, wr = w + t * k
+                    for s in 0..<k { row[s] -= (wr[s] + zt) * q2[s] }
+                  }
+                }
+              }
             }
-          }
-        }
-        for t in 0..<k where pA[a * k + t] == 0 { block[t * k + t] = 1 }
-        let inverted = block.withUnsafeMutableBufferPointer { blk in
-          scratch.withUnsafeMutableBufferPointer { sc in
-            invertPositiveDefinite(blk.baseAddress!, k, scratch: sc.baseAddress!)
-          }
-        }
-        guard inverted else { ok = false; return }
-        for i in 0..<(k * k) { inverses[a * k * k + i] = block[i] }
-        let count = active.count
-        us = [Double](repeating: 0, count: count * k)
-        for j in 0..<count {
-          for t in 0..<k {
-            var u = 0.0
-            for r in 0..<k { u += block[t * k + r] * qs[j * k + r] }
-            us[j * k + t] = u
-          }
-        }
-        // S_bb' -= B_b G B_b' with B = diag(q) + v qᵀ (symmetric), u = G q:
-        // G∘(q q'ᵀ) + (q∘u') v'ᵀ + v (u∘q')ᵀ + (q·u') v v'ᵀ.
-        for j in 0..<count {
-          let b = active[j]
-          for j2 in j..<count {
-            let b2 = active[j2]
-            var qu = 0.0
-            for t in 0..<k { qu += qs[j * k + t] * us[j2 * k + t] }
-            for t in 0..<k {
-              let qt = qs[j * k + t]
-              let vt = vs[j * k + t]
-              let left = qt * us[j2 * k + t]
-              let both = qu * vt
-              let base = (b * k + t) * dim + b2 * k
-              for s in 0..<k {
-                let q2 = qs[j2 * k + s]
-                let v2 = vs[j2 * k + s]
-                S[base + s] -= block[t * k + s] * qt * q2 + left * v2
-                  + vt * us[j * k + s] * q2 + both * v2
+            for i in 0..<dim {
+              for j in 0..<i where i / k != j / k { S[i * dim + j] = S[j * dim + i] }
+            }
+            for b in 0..<nB {
+              for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b {
+                let i = b * k + t
+                for j in 0..<dim {
+                  S[i * dim + j] = 0
+                  S[j * dim + i] = 0
+                }
+                S[i * dim + i] = 1
               }
             }
           }
-        }
-      }
-      for i in 0..<dim {
-        for j in 0..<i where i / k != j / k { S[i * dim + j] = S[j * dim + i] }
-      }
-      for b in 0..<nB {
-        for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b {
-          let i = b * k + t
-          for j in 0..<dim {
-            S[i * dim + j] = 0
-            S[j * dim + i] = 0
-          }
-          S[i * dim + i] = 1
         }
       }
     }
@@ -699,6 +699,7 @@ final class InteriorPointSolver {
     var steps = 0
     var best: Outcome? = nil
     var lastImprovement = 0
+    var crossoverAttempts = 0
     let n = Double(pairCount)
     while steps < options.maximumNewtonSteps {
       let complementarity = (0..<mass.count).reduce(0.0) { pairAllowed[$1] ? $0 + mass[$1] * slack[$1] : $0 }
@@ -706,6 +707,20 @@ final class InteriorPointSolver {
       // as the complementarity allows the target, keep the best, and stop
       // when it is reached or has not improved for a while (near the end
       // rounding can make further steps worse).
+      // Crossover (ActiveSetNewton.swift) once the active pairs stand out:
+      // a few Newton steps on the active set usually reach the target
+      // without the ill-conditioned end of the path.
+      if crossoverAttempts < Self.crossoverLevels.count
+        && complementarity < Self.crossoverLevels[crossoverAttempts] {
+        while crossoverAttempts < Self.crossoverLevels.count
+          && complementarity < Self.crossoverLevels[crossoverAttempts] { crossoverAttempts += 1 }
+        if let (outcome, newtonSteps) = crossover(targetGap: options.targetGap, incumbent: best?.gapBits ?? .infinity) {
+          steps += newtonSteps
+          best = outcome
+          lastImprovement = steps
+          if outcome.gapBits <= options.targetGap { break }
+        }
+      }
       if complementarity / naturalLogOf2 < max(1e4 * options.targetGap, 1e-6) {
         let outcome = certify()
         if best == nil || outcome.gapBits < best!.gapBits {
@@ -754,7 +769,9 @@ final class InteriorPointSolver {
       // system, and g is nonlinear, so a full step can leave g far above
       // -σ. Shorten the step while the dual infeasibility max |g + σ| would
       // exceed the largest of: its current value, the average
-      // complementarity (a neighbourhood of the central path), and tenfold
+      // complementarity and a tenth of the total (a neighbourhood of the
+      // central path; at the start the infeasibility is 0, and a fixed
+      // floor alone cut the first steps to a few percent), and tenfold
       // growth while it stays below 1e-3. Unchecked growth once ruined the
       // dual bound (a 3x3x2 table ended with a gap of 11128 bits).
       let before = dualInfeasibility()
@@ -764,7 +781,7 @@ final class InteriorPointSolver {
         for i in 0..<lambda.count where pA[i] > 0 { lambda[i] = saved.0[i] + alpha * dA[i] }
         for i in 0..<mu.count where pB[i] > 0 { mu[i] = saved.1[i] + alpha * dB[i] }
         _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
-        if dualInfeasibility(slackStep: ds, alpha: alpha) <= max(before, 1e-8, average, min(10 * before, 1e-3)) { break }
+        if dualInfeasibility(slackStep: ds, alpha: alpha) <= max(before, 1e-8, average, 0.1 * min(1, complementarity), min(10 * before, 1e-3)) { break }
         alpha *= 0.5
       }
       for pair in 0..<mass.count where pairAllowed[pair] {

@@ -7,17 +7,14 @@
 func choleskyFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int) -> Bool {
   for j in 0..<n {
     let rowJ = a + j * n
-    var d = rowJ[j]
-    for p in 0..<j { d -= rowJ[p] * rowJ[p] }
+    let d = rowJ[j] - dotProduct(rowJ, rowJ, j)
     guard d > 0, d.isFinite else { return false }
     let ljj = d.squareRoot()
     rowJ[j] = ljj
     let inverse = 1 / ljj
     for i in (j + 1)..<max(j + 1, n) {
       let rowI = a + i * n
-      var s = rowI[j]
-      for p in 0..<j { s -= rowI[p] * rowJ[p] }
-      rowI[j] = s * inverse
+      rowI[j] = (rowI[j] - dotProduct(rowI, rowJ, j)) * inverse
     }
   }
   return true
@@ -28,10 +25,8 @@ func choleskyFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int) -> Bool {
 @usableFromInline
 func choleskySolve(_ l: UnsafePointer<Double>, _ n: Int, _ b: UnsafeMutablePointer<Double>) {
   for i in 0..<n {
-    var s = b[i]
     let row = l + i * n
-    for p in 0..<i { s -= row[p] * b[p] }
-    b[i] = s / row[i]
+    b[i] = (b[i] - dotProduct(row, b, i)) / row[i]
   }
   for i in stride(from: n - 1, through: 0, by: -1) {
     var s = b[i]
@@ -101,4 +96,26 @@ func luSolveFactored(_ a: UnsafePointer<Double>, _ n: Int, _ pivots: UnsafePoint
     for c in (i + 1)..<max(i + 1, n) { s -= a[i * n + c] * b[c] }
     b[i] = s / a[i * n + i]
   }
+}
+
+/// `Σ x[i] y[i]` over `n` entries, in four independent SIMD lanes (the
+/// compiler does not reassociate a plain floating-point reduction).
+@inline(__always)
+func dotProduct(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
+  var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
+  let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
+  var i = 0
+  while i + 8 <= n {
+    s0 += rx.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+      * ry.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+    s1 += rx.loadUnaligned(fromByteOffset: i * 8 + 32, as: SIMD4<Double>.self)
+      * ry.loadUnaligned(fromByteOffset: i * 8 + 32, as: SIMD4<Double>.self)
+    i += 8
+  }
+  var s = (s0 + s1).sum()
+  while i < n {
+    s += x[i] * y[i]
+    i += 1
+  }
+  return s
 }

@@ -1,0 +1,255 @@
+import RealModule
+
+/// Crossover of the interior-point method: Newton's method on the
+/// optimality conditions restricted to a guessed set `K` of active pairs,
+///
+///     Σ_{b:(a,b)∈K} m(a,b) s(a,b,t) = p(a,t),   Σ_{a:(a,b)∈K} m s = p(b,t),
+///     g(a,b) = 0 for (a,b) ∈ K,
+///
+/// a square smooth system in `(λ, μ, m_K)` (one multiplier per label fixed
+/// as the gauge). With `w = δm + m g` (and `sᵀδz = -g` on `K`) its Newton
+/// system is
+///
+///     [ D   E ] [δz]   [ r ]
+///     [ Eᵀ  0 ] [w ] = [-g ]
+///
+/// where `D` is block diagonal over the labels (for label `t` the signless
+/// Laplacian of the bipartite graph `K` weighted by `q(a,b,t) = m s`), and
+/// `E` has one column `s` per pair of `K` (on the pair's rows `a` and `b`).
+/// It is solved through `S = Eᵀ D⁻¹ E` (`|K| x |K|`, positive definite when
+/// the columns are independent), which unlike the interior-point systems
+/// involves no `m/σ` ratios. Convergence is quadratic once the guess is
+/// right; the result is certified exactly as the interior-point iterates
+/// (`certify()`), so a wrong guess can only cost time, never correctness.
+extension InteriorPointSolver {
+  struct SavedState {
+    var lambda: [Double], mu: [Double], mass: [Double], gValue: [Double], soft: [Double]
+  }
+
+  func save() -> SavedState { SavedState(lambda: lambda, mu: mu, mass: mass, gValue: gValue, soft: soft) }
+
+  func restore(_ s: SavedState) {
+    lambda = s.lambda
+    mu = s.mu
+    mass = s.mass
+    gValue = s.gValue
+    soft = s.soft
+  }
+
+  /// Runs the crossover from the current iterate with `K` = the pairs whose
+  /// mass exceeds their slack. Returns the best certificate reached if it
+  /// improves on `incumbent`, else nil; the iterate is restored either way.
+  func crossover(targetGap: Double, incumbent: Double, maximumSteps: Int = 20) -> (outcome: Outcome, newtonSteps: Int)? {
+    let k = self.k, nA = self.nA, nB = self.nB
+    var active = [Int]()
+    for pair in 0..<(nA * nB) where pairAllowed[pair] && slack[pair] < mass[pair] { active.append(pair) }
+    guard !active.isEmpty else { return nil }
+    let saved = save()
+    var nK = active.count
+    var mK = active.map { mass[$0] }
+    let nodes = nA + nB
+    var inverse = [Double](repeating: 0, count: k * nodes * nodes)
+    var scratch = [Double](repeating: 0, count: nodes * nodes + nodes)
+    var schur = [Double](repeating: 0, count: nK * nK)
+    var rhs = [Double](repeating: 0, count: nK)
+    var y = [Double](repeating: 0, count: k * nodes)  // D⁻¹ r, label-major
+    var v = [Double](repeating: 0, count: k * nodes)
+    var dz = [Double](repeating: 0, count: k * nodes)
+    var r = [Double](repeating: 0, count: k * nodes)
+    var best: Outcome? = nil
+    var steps = 0
+    var top = 0.0
+
+    /// Residuals at the current point (marginals, and g on K) into `r`;
+    /// returns the largest of their absolute values.
+    func residualNorm(_ m: [Double]) -> Double {
+      for i in 0..<(k * nodes) { r[i] = 0 }
+      for a in 0..<nA { for t in 0..<k { r[t * nodes + a] = pA[a * k + t] } }
+      for b in 0..<nB { for t in 0..<k { r[t * nodes + nA + b] = pB[b * k + t] } }
+      var largest = 0.0
+      for (i, pair) in active.enumerated() {
+        let a = pair / nB, b = pair % nB
+        for t in 0..<k {
+          let x = m[i] * soft[pair * k + t]
+          r[t * nodes + a] -= x
+          r[t * nodes + nA + b] -= x
+        }
+        largest = max(largest, abs(gValue[pair]))
+      }
+      for t in 0..<k {
+        for node in 0..<nodes where !isFree(node: node, label: t) { r[t * nodes + node] = 0 }
+      }
+      for x in r { largest = max(largest, abs(x)) }
+      return largest
+    }
+
+    func certificate(_ m: [Double]) -> Outcome {
+      for pair in 0..<mass.count { mass[pair] = 0 }
+      for (i, pair) in active.enumerated() { mass[pair] = max(0, m[i]) }
+      return certify()
+    }
+
+    var norm = residualNorm(mK)
+    while steps < maximumSteps {
+      if best != nil && best!.gapBits <= targetGap { break }
+      let outcome = certificate(mK)
+      if best == nil || outcome.gapBits < best!.gapBits {
+        best = outcome
+      }
+      if outcome.gapBits <= targetGap { break }
+      // Factor D label by label (free nodes only; others get identity).
+      var ok = true
+      inverse.withUnsafeMutableBufferPointer { G in
+        scratch.withUnsafeMutableBufferPointer { sc in
+          for t in 0..<k {
+            let base = G.baseAddress! + t * nodes * nodes
+            for i in 0..<(nodes * nodes) { base[i] = 0 }
+            for (i, pair) in active.enumerated() {
+              let a = pair / nB, b = nA + pair % nB
+              let q = mK[i] * soft[pair * k + t]
+              base[a * nodes + a] += q
+              base[b * nodes + b] += q
+              base[a * nodes + b] += q
+              base[b * nodes + a] += q
+            }
+            for node in 0..<nodes where !isFree(node: node, label: t) {
+              for j in 0..<nodes {
+                base[node * nodes + j] = 0
+                base[j * nodes + node] = 0
+              }
+              base[node * nodes + node] = 1
+            }
+            guard invertPositiveDefinite(base, nodes, scratch: sc.baseAddress!) else { ok = false; return }
+            for node in 0..<nodes where !isFree(node: node, label: t) { base[node * nodes + node] = 0 }
+          }
+        }
+      }
+      guard ok else { break }
+      // y = D⁻¹ r.
+      for t in 0..<k {
+        for i in 0..<nodes {
+          var s = 0.0
+          for j in 0..<nodes { s += inverse[(t * nodes + i) * nodes + j] * r[t * nodes + j] }
+          y[t * nodes + i] = s
+        }
+      }
+      // S = Eᵀ D⁻¹ E and its right-hand side Eᵀ y + g.
+      schur.withUnsafeMutableBufferPointer { S in
+        inverse.withUnsafeBufferPointer { G in
+          soft.withUnsafeBufferPointer { sf in
+            for i in 0..<nK {
+              let p1 = active[i]
+              let a1 = p1 / nB, b1 = nA + p1 % nB
+              var e = gValue[p1]
+              for t in 0..<k { e += sf[p1 * k + t] * (y[t * nodes + a1] + y[t * nodes + b1]) }
+              rhs[i] = e
+              for j in i..<nK {
+                let p2 = active[j]
+                let a2 = p2 / nB, b2 = nA + p2 % nB
+                var s = 0.0
+                for t in 0..<k {
+                  let g = G.baseAddress! + t * nodes * nodes
+                  let w = g[a1 * nodes + a2] + g[a1 * nodes + b2] + g[b1 * nodes + a2] + g[b1 * nodes + b2]
+                  s += sf[p1 * k + t] * sf[p2 * k + t] * w
+                }
+                S[i * nK + j] = s
+                S[j * nK + i] = s
+              }
+            }
+          }
+        }
+      }
+      let factored = schur.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, nK) }
+      guard factored else { break }
+      schur.withUnsafeBufferPointer { S in
+        rhs.withUnsafeMutableBufferPointer { choleskySolve(S.baseAddress!, nK, $0.baseAddress!) }
+      }
+      // δz = y - D⁻¹ E w;  δm = w - m g.
+      for i in 0..<(k * nodes) { v[i] = 0 }
+      for (i, pair) in active.enumerated() {
+        let a = pair / nB, b = nA + pair % nB
+        for t in 0..<k {
+          let x = soft[pair * k + t] * rhs[i]
+          v[t * nodes + a] += x
+          v[t * nodes + b] += x
+        }
+      }
+      for t in 0..<k {
+        for i in 0..<nodes {
+          var s = 0.0
+          for j in 0..<nodes { s += inverse[(t * nodes + i) * nodes + j] * v[t * nodes + j] }
+          dz[t * nodes + i] = y[t * nodes + i] - s
+        }
+      }
+      var dm = [Double](repeating: 0, count: nK)
+      for (i, pair) in active.enumerated() { dm[i] = rhs[i] - mK[i] * gValue[pair] }
+      // Step, halved while the residual does not decrease.
+      let start = (lambda, mu)
+      var alpha = 1.0
+      var accepted = false
+      for _ in 0..<8 {
+        for a in 0..<nA { for t in 0..<k where pA[a * k + t] > 0 { lambda[a * k + t] = start.0[a * k + t] + alpha * dz[t * nodes + a] } }
+        for b in 0..<nB {
+          for t in 0..<k where isFree(node: nA + b, label: t) { mu[b * k + t] = start.1[b * k + t] + alpha * dz[t * nodes + nA + b] }
+        }
+        _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
+        let trial = (0..<nK).map { mK[$0] + alpha * dm[$0] }
+        let trialNorm = residualNorm(trial)
+        if trialNorm < (1 - 1e-4 * alpha) * norm {
+          mK = trial
+          norm = trialNorm
+          accepted = true
+          break
+        }
+        alpha *= 0.5
+      }
+      steps += 1
+      // Update the set: add the pairs that violate g <= 0 after every step;
+      // once Newton has converged on the set (or stalls), also drop the
+      // pairs whose mass is not positive. (Dropping before convergence, on
+      // a transiently negative mass, can cycle.)
+      var member = [Bool](repeating: false, count: nA * nB)
+      for pair in active { member[pair] = true }
+      let converged = !accepted || norm <= 1e-14
+      var keep = [Int](), keptMass = [Double]()
+      for (i, pair) in active.enumerated() where mK[i] > 0 || !converged {
+        keep.append(pair)
+        keptMass.append(mK[i])
+      }
+      var added = 0
+      for pair in 0..<(nA * nB) where pairAllowed[pair] && !member[pair] && gValue[pair] > 0 {
+        keep.append(pair)
+        keptMass.append(0)
+        added += 1
+      }
+      if keep.count == nK && added == 0 {
+        if accepted && norm > 1e-14 { continue }
+        break
+      }
+      if keep.isEmpty { break }
+      active = keep
+      mK = keptMass
+      nK = active.count
+      schur = [Double](repeating: 0, count: nK * nK)
+      rhs = [Double](repeating: 0, count: nK)
+      norm = residualNorm(mK)
+    }
+    if best == nil || best!.gapBits > targetGap {
+      let outcome = certificate(mK)
+      if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
+    }
+    restore(saved)
+    guard let result = best, result.gapBits < incumbent else { return nil }
+    return (result, steps)
+  }
+
+  /// Whether multiplier `node` (rows of A, then rows of B) of label `t` is
+  /// an unknown: positive mass and not the gauge.
+  @inline(__always)
+  func isFree(node: Int, label t: Int) -> Bool {
+    if node < nA { return pA[node * k + t] > 0 }
+    let b = node - nA
+    return pB[b * k + t] > 0 && pinned[t] != b
+  }
+}
+
