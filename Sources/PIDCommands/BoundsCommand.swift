@@ -20,19 +20,37 @@ struct BoundArguments: ParsableArguments {
   @Option(help: "Decision: synergy upper bound (bits) below which simple fusion suffices.")
   var synergyLow: Double = 0.05
 
+  @Option(help: ArgumentHelp("Under mpirun: split the label slices of each solve over the ranks: auto (when it pays, see README), on, off. The numbers are identical either way.", valueName: "mode"))
+  var labelSplit: LabelSplitMode = .auto
+
   func validate() throws {
     guard targetGap > 0, targetGap.isFinite else { throw ValidationError("--gap must be a positive number of bits") }
     guard sharpDimension >= 0 else { throw ValidationError("--sharp-dimension must be >= 0") }
     guard minGain >= 0, synergyHigh >= 0, synergyLow >= 0 else { throw ValidationError("thresholds must be >= 0") }
   }
 
-  var options: BoundOptions {
-    BoundOptions(solver: SolverOptions(targetGap: targetGap), sharpDimensionLimit: sharpDimension)
+  var options: BoundOptions { options(workers: SingleWorker()) }
+
+  /// The options with `workers` sharing one analysis (label slices of the
+  /// solves, search nodes of the sharp bound).
+  func options(workers: any Workers) -> BoundOptions {
+    var solver = SolverOptions(targetGap: targetGap, workers: workers)
+    switch labelSplit {
+    case .auto: break
+    case .on: (solver.labelSplitMinimumLabels, solver.labelSplitMinimumRows) = (2, 0)
+    case .off: (solver.labelSplitMinimumLabels, solver.labelSplitMinimumRows) = (.max, .max)
+    }
+    return BoundOptions(solver: solver, sharpDimensionLimit: sharpDimension)
   }
 
   var thresholds: DecisionThresholds {
     DecisionThresholds(minimumGain: minGain, highSynergy: synergyHigh, lowSynergy: synergyLow)
   }
+}
+
+/// `--label-split`.
+enum LabelSplitMode: String, CaseIterable, ExpressibleByArgument {
+  case auto, on, off
 }
 
 /// `pidbounds bounds --marginals FILE`: sections 2–6 of MATH.md from the
@@ -87,9 +105,10 @@ struct BoundsCommand: ParsableCommand {
         if case .inconsistentMarginals = error { message += " (give --reconcile to pool and rescale them)" }
         throw Failure(message, status: .dataError)
       }
-      guard communicator.isRoot else { return }
+      // Every rank shares the analysis (label slices, sharp-bound nodes).
       let start = now()
-      let result = Analysis(tables, arguments: bounds)
+      let result = Analysis(tables, arguments: bounds, workers: RankWorkers(communicator))
+      guard communicator.isRoot else { return }
       try result.checkCertified(target: bounds.targetGap)
       var report = Report.header(command: "bounds", ranks: communicator.size, n1: tables.n1, n2: tables.n2, k: tables.k)
       report += result.blocks
@@ -116,8 +135,11 @@ struct Analysis {
   var performance: PerformanceBounds
   var decision: Decision
 
-  init(_ tables: PairwiseMarginals, arguments: BoundArguments) {
-    bounds = SynergyBounds(tables, options: arguments.options)
+  /// - Parameter workers: processes that share this one analysis (every
+  ///   one of them must make the same call); the numbers do not depend on
+  ///   them.
+  init(_ tables: PairwiseMarginals, arguments: BoundArguments, workers: any Workers = SingleWorker()) {
+    bounds = SynergyBounds(tables, options: arguments.options(workers: workers))
     let iMinLower = bounds.pid.solution.lowerBound
     performance = PerformanceBounds(
       x1y: tables.x1y, x2y: tables.x2y,

@@ -163,7 +163,7 @@ struct EstimateCommand: ParsableCommand {
       // jackknife deletions leave unchanged.
       let counts = coded.pairwiseCounts
       let fit = try Reconciliation(x1y: counts.x1y, x2y: counts.x2y, x1x2: counts.x1x2)
-      let analysis = Analysis(fit.marginals, arguments: bounds)
+      let analysis = Analysis(fit.marginals, arguments: bounds, workers: RankWorkers(communicator))
       let pairwiseLeaves = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }
       let statistic = ResampledStatistic(coded, arguments: bounds, pairwiseKeys: pairwiseLeaves.map(\.0))
       let pointValues = pairwiseLeaves.map(\.1) + statistic.validation(coded.validationCounts)

@@ -30,13 +30,15 @@ struct PIDCommand: ParsableCommand {
     Job.run(quiet: common.quiet) { communicator in
       let bytes = try communicator.shareFile(joint)
       let table = try TableFiles.joint(from: bytes, path: joint)
-      guard communicator.isRoot else { return }
+      // Every rank shares the solves (label slices, sharp-bound nodes).
+      let workers = RankWorkers(communicator)
       let start = now()
-      let pid = PartialInformationDecomposition(joint: table, options: SolverOptions(targetGap: targetGap))
+      let pid = PartialInformationDecomposition(joint: table, options: bounds.options(workers: workers).solver)
       // The bounds a user would get from the pairwise marginals alone,
       // next to the true S.
-      let analysis = noBounds ? nil : Analysis(table.pairwise, arguments: bounds)
+      let analysis = noBounds ? nil : Analysis(table.pairwise, arguments: bounds, workers: workers)
       let seconds = now() - start
+      guard communicator.isRoot else { return }
       if pid.gap > targetGap {
         throw Failure(
           "the solver reached a certified gap of \(pid.gap) bits, above the target \(targetGap); the numbers would not be certified",

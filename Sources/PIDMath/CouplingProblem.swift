@@ -94,8 +94,29 @@ public struct SolverOptions: Sendable {
   /// reached so far.
   public var maximumNewtonSteps: Int
 
-  public init(targetGap: Double = 1e-9, maximumNewtonSteps: Int = 400) {
+  /// Workers that share the label slices of each Newton system (rows of
+  /// the Schur complement, by label) when `splitsLabels` allows it; the
+  /// result is identical for any number of workers.
+  public var workers: any Workers
+  /// Split the labels over the workers only from this many labels on
+  /// (measured: scripts/bench-label-split.py; see README).
+  public var labelSplitMinimumLabels: Int
+  /// ... and only when the Schur complement has at least this many rows
+  /// (`min(n1, n2) * k`).
+  public var labelSplitMinimumRows: Int
+
+  public init(targetGap: Double = 1e-9, maximumNewtonSteps: Int = 400, workers: any Workers = SingleWorker(),
+              labelSplitMinimumLabels: Int = 16, labelSplitMinimumRows: Int = 1024) {
     self.targetGap = targetGap
     self.maximumNewtonSteps = maximumNewtonSteps
+    self.workers = workers
+    self.labelSplitMinimumLabels = labelSplitMinimumLabels
+    self.labelSplitMinimumRows = labelSplitMinimumRows
+  }
+
+  /// Whether a problem with `labels` labels and a Schur complement of
+  /// `rows` rows is split over the workers.
+  public func splitsLabels(labels: Int, rows: Int) -> Bool {
+    workers.count > 1 && labels >= labelSplitMinimumLabels && rows >= labelSplitMinimumRows
   }
 }

@@ -142,6 +142,9 @@ final class InteriorPointSolver {
   // At the current x: g and the softmax s.
   var gValue: [Double]
   var soft: [Double]
+  /// Workers sharing the rows of the Schur complement by label (nil: this
+  /// process forms all of it).
+  var split: (any Workers)? = nil
 
   static let negligibleMass = 1e-300
   /// Problems whose augmented system has at most this many unknowns are
@@ -285,6 +288,9 @@ final class InteriorPointSolver {
     // W = B G (B = diag(q) + v qᵀ, G = A_a⁻¹), k x k each.
     var buffer = [Double](repeating: 0, count: 2 * k * k + 2 * k + nB * (2 * k + k * k))
     var active = [Int](repeating: 0, count: nB)
+    // With workers, this one forms only the rows of its labels.
+    var owned = [Bool](repeating: true, count: k)
+    if let split { for t in 0..<k { owned[t] = split.owns(t) } }
     var ok = true
     schur.withUnsafeMutableBufferPointer { sp in
       buffer.withUnsafeMutableBufferPointer { bp in
@@ -316,11 +322,11 @@ final class InteriorPointSolver {
                 for t in 0..<k {
                   let qt = q[t], vt = v[t]
                   block[t * k + t] += qt
-                  diagonalBlock[t * dim + t] += qt
+                  if owned[t] { diagonalBlock[t * dim + t] += qt }
                   for s in 0..<k {
                     let x = vt * q[s]
                     block[t * k + s] += x
-                    diagonalBlock[t * dim + s] += x
+                    if owned[t] { diagonalBlock[t * dim + s] += x }
                   }
                 }
               }
@@ -335,7 +341,7 @@ final class InteriorPointSolver {
                   for r in 0..<k { u += block[t * k + r] * q[r] }
                   z[t] = u
                 }
-                for t in 0..<k {
+                for t in 0..<k where owned[t] {
                   let qt = q[t], vt = v[t]
                   for s in 0..<k { w[t * k + s] = qt * block[t * k + s] + vt * z[s] }
                 }
@@ -346,10 +352,34 @@ final class InteriorPointSolver {
                 for j2 in j..<count {
                   let b2 = active[j2], q2 = qs + j2 * k, v2 = vs + j2 * k
                   let base = S + (b * k) * dim + b2 * k
-                  for t in 0..<k {
+                  for t in 0..<k where owned[t] {
                     let zt = dotProduct(w + t * k, v2, k)
                     let row = base + t * dim, wr = w + t * k
                     for s in 0..<k { row[s] -= (wr[s] + zt) * q2[s] }
+                  }
+                }
+              }
+            }
+            if let split {
+              // Every worker gets every row (row (b, t) from column b k on:
+              // the part formed above), each formed by one worker in the
+              // same order as without workers: identical numbers.
+              var mine = [Double]()
+              for t in 0..<k where owned[t] {
+                for b in 0..<nB {
+                  let i = b * k + t
+                  for j in (b * k)..<dim { mine.append(S[i * dim + j]) }
+                }
+              }
+              for (worker, values) in split.allGather(mine).enumerated() where worker != split.index {
+                var offset = 0
+                for t in 0..<k where t % split.count == worker {
+                  for b in 0..<nB {
+                    let i = b * k + t
+                    for j in (b * k)..<dim {
+                      S[i * dim + j] = values[offset]
+                      offset += 1
+                    }
                   }
                 }
               }
@@ -696,6 +726,7 @@ final class InteriorPointSolver {
   }
 
   func run(options: SolverOptions) -> Outcome {
+    split = options.splitsLabels(labels: k, rows: nB * k) ? options.workers : nil
     var steps = 0
     var best: Outcome? = nil
     var lastImprovement = 0

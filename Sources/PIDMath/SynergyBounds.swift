@@ -13,6 +13,10 @@ public struct BoundOptions: Sendable {
   /// cells `n1 n2 k`.
   public var polytopeCellLimit: Int
 
+  /// Workers sharing the sharp bound's search nodes (and, through
+  /// `solver.workers`, the label slices of the solves).
+  public var workers: any Workers { solver.workers }
+
   public init(solver: SolverOptions = SolverOptions(), sharpDimensionLimit: Int = 8,
               innerRestarts: Int = 32, polytopeCellLimit: Int = 400) {
     self.solver = solver
@@ -181,10 +185,13 @@ public struct SynergyBounds: Sendable {
       polytopeDimension = polytope.dimension
       let minimizer = ConcaveEntropyMinimizer(polytope: polytope)
       if polytope.dimension <= options.sharpDimensionLimit {
+        // Nodes are independent: each worker searches its own, and the
+        // minimum over workers is exact whatever their number.
         var smallest = Double.infinity
-        for node in 0..<minimizer.nodeCount {
+        for node in 0..<minimizer.nodeCount where options.workers.owns(node) {
           if let found = minimizer.exactMinimum(node: node) { smallest = min(smallest, found.entropy) }
         }
+        smallest = options.workers.minimum([smallest])[0]
         if polytope.dimension == 0 { smallest = entropy(polytope.base) }
         if smallest.isFinite {
           // Vertices are computed from the IPF point, whose marginals are

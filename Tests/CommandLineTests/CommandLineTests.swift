@@ -1,5 +1,6 @@
 import Foundation
 import PIDData
+import PIDMath
 import Testing
 
 /// Runs the built `pidbounds` binary (never MPI in this process).
@@ -158,6 +159,57 @@ struct MPITests {
     #expect(strip(plain.json) != nil)
     #expect(strip(plain.json) == strip(parallel.json))
     #expect(parallel.json?["ranks"] == .integer(2))
+  }
+
+  /// A seeded random joint table, as JSON.
+  static func randomJoint(_ n1: Int, _ n2: Int, _ k: Int, seed: UInt64) -> String {
+    var g = SplitMix64(seed: seed)
+    let cells = (0..<(n1 * n2 * k)).map { _ in Double(g.next() % 1000 + 1) }
+    let total = cells.reduce(0, +)
+    var rows: [String] = []
+    for a in 0..<n1 {
+      var columns: [String] = []
+      for b in 0..<n2 {
+        let labels: [String] = (0..<k).map { y in String(cells[(a * n2 + b) * k + y] / total) }
+        columns.append("[" + labels.joined(separator: ",") + "]")
+      }
+      rows.append("[" + columns.joined(separator: ",") + "]")
+    }
+    return "{\"p\": [" + rows.joined(separator: ",") + "]}"
+  }
+
+  @Test("Label slices split over 2 and 3 ranks (--label-split on): identical numbers to a plain run",
+        .enabled(if: MPITests.mpirunAvailable))
+  func labelSplit() throws {
+    let dir = try scratch(["joint.json": Self.randomJoint(6, 5, 8, seed: 3)])
+    let arguments = ["pid", "--joint", dir + "/joint.json", "--no-bounds", "--label-split", "on", "--format", "json"]
+    let plain = try Run.pidbounds(arguments)
+    #expect(plain.status == 0, "\(plain.stderr)")
+    func strip(_ json: JSON?) -> JSON? {
+      guard case .object(let members)? = json else { return nil }
+      return .object(members.filter { $0.0 != "ranks" && $0.0 != "timing" })
+    }
+    for ranks in [2, 3] {
+      let run = try Run.pidbounds(arguments, mpiRanks: ranks, timeout: 300)
+      #expect(run.status == 0, "\(run.stderr)")
+      #expect(strip(run.json) == strip(plain.json), "\(ranks) ranks differ")
+    }
+  }
+
+  @Test("Sharp-bound search nodes over 3 ranks: the same S_upper_sharp as a plain run",
+        .enabled(if: MPITests.mpirunAvailable))
+  func sharpNodes() throws {
+    // 3x3x2: polytope dimension 4, searched exactly.
+    let dir = try scratch(["joint.json": Self.randomJoint(3, 3, 2, seed: 11)])
+    let arguments = ["pid", "--joint", dir + "/joint.json", "--format", "json"]
+    let plain = try Run.pidbounds(arguments)
+    #expect(plain.status == 0, "\(plain.stderr)")
+    let sharp = try #require(plain.json?["bounds"]?["S_upper_sharp"]?.doubleValue)
+    #expect(plain.json?["bounds"]?["polytope_dimension"] == .integer(4))
+    let run = try Run.pidbounds(arguments, mpiRanks: 3, timeout: 300)
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.json?["bounds"]?["S_upper_sharp"]?.doubleValue == sharp)
+    #expect(run.json?["bounds"] == plain.json?["bounds"])
   }
 
   @Test("A bad file under mpirun -np 2: one line from rank 0, every rank exits 66",
