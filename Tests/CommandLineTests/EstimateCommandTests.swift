@@ -272,7 +272,7 @@ struct BootstrapTests {
       return .object(members.filter { $0.0 != "ranks" })
     }
     for ranks in [1, 2, 3, 4] {
-      let run = try Run.pidbounds(arguments(dir, replicates: 200), mpiRanks: ranks)
+      let run = try Run.pidbounds(arguments(dir, replicates: 200), mpiRanks: ranks, timeout: 300)
       #expect(run.status == 0, "\(ranks) ranks: \(run.stderr)")
       #expect(run.json?["ranks"] == .integer(ranks))
       #expect(strip(run.json) == strip(plain.json), "\(ranks) ranks differ")
