@@ -31,6 +31,9 @@ struct LabelBlocks {
   /// `1 / d_B(b, t)` at `t * nB + b`, 0 for fixed multipliers (for the
   /// Jacobi estimate of the crossover system).
   var inverseB: [Double]
+  /// For sparse weights (the crossover's active pairs), the columns `b`
+  /// of row `a` that may be nonzero (for every label); nil: dense.
+  var rows: [[Int]]? = nil
 }
 
 extension InteriorPointSolver {
@@ -118,14 +121,26 @@ extension InteriorPointSolver {
               let c = xa[a] * inv[t * nA + a]
               guard c != 0 else { continue }
               let row = Q + a * nB
-              for b in 0..<nB { u[b] -= c * row[b] }
+              if let rows = f.rows {
+                for b in rows[a] { u[b] -= c * row[b] }
+              } else {
+                for b in 0..<nB { u[b] -= c * row[b] }
+              }
             }
             for b in 0..<nB where !isFreeB(b, t) { u[b] = 0 }
             choleskySolveByRows(F.baseAddress! + t * nB * nB, nB, u)
             for b in 0..<nB { yb[b] = isFreeB(b, t) ? u[b] : 0 }
             for a in 0..<nA {
               let i = inv[t * nA + a]
-              ya[a] = i > 0 ? (xa[a] - dotProduct(Q + a * nB, yb, nB)) * i : 0
+              guard i > 0 else { ya[a] = 0; continue }
+              let row = Q + a * nB
+              var s = 0.0
+              if let rows = f.rows {
+                for b in rows[a] { s += row[b] * yb[b] }
+              } else {
+                s = dotProduct(row, yb, nB)
+              }
+              ya[a] = (xa[a] - s) * i
             }
           }
         }
@@ -276,7 +291,10 @@ extension InteriorPointSolver {
       // definite and conjugate gradients apply.
       for t in 0..<k { weights[(t * nA + a) * nB + b] = max(0, mK[i]) * soft[pair * k + t] }
     }
-    guard let blocks = labelBlocks(weights: weights) else { return nil }
+    guard var blocks = labelBlocks(weights: weights) else { return nil }
+    var rows = [[Int]](repeating: [], count: nA)
+    for pair in active { rows[pair / nB].append(pair % nB) }
+    blocks.rows = rows
     var scratch = [Double](repeating: 0, count: nB)
     var y = [Double](repeating: 0, count: k * nodes)
     var v = [Double](repeating: 0, count: k * nodes)
