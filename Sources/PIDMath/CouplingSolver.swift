@@ -145,6 +145,10 @@ final class InteriorPointSolver {
   /// Workers sharing the rows of the Schur complement by label (nil: this
   /// process forms all of it).
   var split: (any Workers)? = nil
+  /// Most conjugate-gradient iterations of one solve so far (IterativeNewton.swift).
+  var lastIterations = 0
+  /// Relative accuracy of the conjugate-gradient solves of this step.
+  var iterativeTolerance = 1e-8
 
   static let negligibleMass = 1e-300
   /// Problems whose augmented system has at most this many unknowns are
@@ -155,6 +159,9 @@ final class InteriorPointSolver {
   static let augmentedFallbackLimit = 3000
   /// Complementarity levels at which the crossover is tried, in order.
   static let crossoverLevels = [1e-7, 1e-9, 1e-11]
+  /// The same for large problems, whose crossover steps (matrix-free) cost
+  /// far less than an interior-point step: tried from early on.
+  static let earlyCrossoverLevels = [1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 1e-9, 1e-11]
 
   init(pA: [Double], pB: [Double], nA: Int, nB: Int, k: Int) {
     self.nA = nA
@@ -701,10 +708,19 @@ final class InteriorPointSolver {
   }
 
   /// A Newton direction for pair targets of `m σ`.
-  func direction(targets: [Double], factorization: Factorization?, augmented: AugmentedSystem?) -> (dA: [Double], dB: [Double], dm: [Double])? {
-    if let f = factorization {
+  func direction(targets: [Double], factorization: Factorization?, augmented: AugmentedSystem?, blocks: LabelBlocks? = nil) -> (dA: [Double], dB: [Double], dm: [Double])? {
+    if factorization != nil || blocks != nil {
       let rhs = rightHandSide(targets: targets)
-      let (dA, dB) = solve(f, rA: rhs.rA, rB: rhs.rB)
+      let dA: [Double], dB: [Double]
+      if let f = factorization {
+        (dA, dB) = solve(f, rA: rhs.rA, rB: rhs.rB)
+      } else {
+        // Inexact Newton: relative accuracy of the order of the
+        // complementarity (the directions need not be exact, the residuals
+        // are recomputed every step).
+        guard let d = iterativeSolve(blocks!, rA: rhs.rA, rB: rhs.rB, tolerance: iterativeTolerance) else { return nil }
+        (dA, dB) = d
+      }
       let rates = slackRates(dA, dB)
       var dm = [Double](repeating: 0, count: mass.count)
       for pair in 0..<mass.count where pairAllowed[pair] {
@@ -731,6 +747,9 @@ final class InteriorPointSolver {
     var best: Outcome? = nil
     var lastImprovement = 0
     var crossoverAttempts = 0
+    var iterativeFailed = false
+    lastIterations = 0
+    let crossoverLevels = usesIterativeSystems ? Self.earlyCrossoverLevels : Self.crossoverLevels
     let n = Double(pairCount)
     while steps < options.maximumNewtonSteps {
       let complementarity = (0..<mass.count).reduce(0.0) { pairAllowed[$1] ? $0 + mass[$1] * slack[$1] : $0 }
@@ -741,10 +760,10 @@ final class InteriorPointSolver {
       // Crossover (ActiveSetNewton.swift) once the active pairs stand out:
       // a few Newton steps on the active set usually reach the target
       // without the ill-conditioned end of the path.
-      if crossoverAttempts < Self.crossoverLevels.count
-        && complementarity < Self.crossoverLevels[crossoverAttempts] {
-        while crossoverAttempts < Self.crossoverLevels.count
-          && complementarity < Self.crossoverLevels[crossoverAttempts] { crossoverAttempts += 1 }
+      if crossoverAttempts < crossoverLevels.count
+        && complementarity < crossoverLevels[crossoverAttempts] {
+        while crossoverAttempts < crossoverLevels.count
+          && complementarity < crossoverLevels[crossoverAttempts] { crossoverAttempts += 1 }
         if let (outcome, newtonSteps) = crossover(targetGap: options.targetGap, incumbent: best?.gapBits ?? .infinity) {
           steps += newtonSteps
           best = outcome
@@ -764,20 +783,35 @@ final class InteriorPointSolver {
       // reduced one, falling back to the augmented one (while affordable)
       // when rounding makes the reduced one indefinite near the end.
       let unknowns = (nA + nB) * k + activeCount()
+      // Large problems: conjugate gradients with the per-label
+      // preconditioner (IterativeNewton.swift) while they converge; the
+      // dense Schur complement from the first failure on.
+      var blocks: LabelBlocks? = nil
+      if usesIterativeSystems && !iterativeFailed {
+        blocks = interiorPreconditioner()
+        if blocks == nil { iterativeFailed = true }
+      }
+      // Conjugate gradients slow down as the path narrows: from
+      // `iterativeSwitch` iterations on, the dense system is cheaper.
+      defer { if lastIterations > Self.iterativeSwitch { iterativeFailed = true } }
       var f: Factorization? = nil
       // Near the end the reduced system loses the primal residual to
       // cancellation; the augmented one (exact up to rounding) keeps it.
       let nearEnd = complementarity < 1e-7 && unknowns <= Self.augmentedFallbackLimit / 3
-      if unknowns > Self.augmentedLimit && !nearEnd {
+      if blocks == nil && unknowns > Self.augmentedLimit && !nearEnd {
         f = factor()
         if f == nil && unknowns > Self.augmentedFallbackLimit { break }
       }
-      let augmented = f == nil ? augmentedSystem() : nil
-      if f == nil && augmented == nil { break }
+      let augmented = f == nil && blocks == nil ? augmentedSystem() : nil
+      if f == nil && augmented == nil && blocks == nil { break }
       let average = complementarity / n
+      iterativeTolerance = max(1e-10, min(1e-3, 100 * complementarity))
       // Predictor (affine scaling): targets m σ -> 0.
       let zero = [Double](repeating: 0, count: mass.count)
-      guard let (aA, aB, dmAffine) = direction(targets: zero, factorization: f, augmented: augmented) else { break }
+      guard let (aA, aB, dmAffine) = direction(targets: zero, factorization: f, augmented: augmented, blocks: blocks) else {
+        if blocks != nil { iterativeFailed = true; continue }
+        break
+      }
       let rateAffine = slackRates(aA, aB)
       let dsAffine = slackSteps(rates: rateAffine)
       let alphaAffine = stepBound(dm: dmAffine, ds: dsAffine, fraction: 1)
@@ -793,7 +827,10 @@ final class InteriorPointSolver {
       for pair in 0..<mass.count where pairAllowed[pair] {
         targets[pair] = tau - dmAffine[pair] * dsAffine[pair]
       }
-      guard let (dA, dB, dm) = direction(targets: targets, factorization: f, augmented: augmented) else { break }
+      guard let (dA, dB, dm) = direction(targets: targets, factorization: f, augmented: augmented, blocks: blocks) else {
+        if blocks != nil { iterativeFailed = true; continue }
+        break
+      }
       let ds = slackSteps(rates: slackRates(dA, dB))
       var alpha = min(1, stepBound(dm: dm, ds: ds, fraction: 0.995))
       // Safeguard: pairs with vanishing mass barely weigh in the Newton
