@@ -28,4 +28,15 @@ import Testing
     let pid = try PartialInformationDecomposition(x1y: fit.marginals.x1y, x2y: fit.marginals.x2y)
     #expect(pid.gap <= 1e-9)
   }
+
+  /// The matrix-free path (Schur complement of 1,000 rows or more: CG on
+  /// the Newton systems, CG in the crossover) certifies too.
+  @Test func matrixFreePath() throws {
+    var g = PIDMath.SplitMix64(seed: 7)
+    let joint = JointDistribution.dirichlet(n1: 60, n2: 40, k: 25, generator: &g)
+    let pid = PartialInformationDecomposition(joint: joint, options: SolverOptions(targetGap: 1e-6))
+    #expect(pid.gap <= 1e-6)
+    #expect(abs(pid.redundancy + pid.uniqueness1 - pid.informationX1Y) <= 1e-6)
+    #expect(pid.solution.marginalResidual <= 1e-12)
+  }
 }
