@@ -37,8 +37,8 @@ struct BoundArguments: ParsableArguments {
     var solver = SolverOptions(targetGap: targetGap, workers: workers)
     switch labelSplit {
     case .auto: break
-    case .on: (solver.labelSplitMinimumLabels, solver.labelSplitMinimumRows) = (2, 0)
-    case .off: (solver.labelSplitMinimumLabels, solver.labelSplitMinimumRows) = (.max, .max)
+    case .on: (solver.labelSplitMinimumLabels, solver.labelSplitMinimumWork) = (2, 0)
+    case .off: (solver.labelSplitMinimumLabels, solver.labelSplitMinimumWork) = (.max, .infinity)
     }
     return BoundOptions(solver: solver, sharpDimensionLimit: sharpDimension)
   }

@@ -95,28 +95,31 @@ public struct SolverOptions: Sendable {
   public var maximumNewtonSteps: Int
 
   /// Workers that share the label slices of each Newton system (rows of
-  /// the Schur complement, by label) when `splitsLabels` allows it; the
-  /// result is identical for any number of workers.
+  /// the dense Schur complement, by label) when `splitsLabels` allows it;
+  /// the result is identical for any number of workers.
   public var workers: any Workers
-  /// Split the labels over the workers only from this many labels on
-  /// (measured: scripts/bench-label-split.py; see README).
+  /// Split the labels over the workers only from this many labels on ...
   public var labelSplitMinimumLabels: Int
-  /// ... and only when the Schur complement has at least this many rows
-  /// (`min(n1, n2) * k`).
-  public var labelSplitMinimumRows: Int
+  /// ... and only when forming the Schur complement costs at least this
+  /// many multiply-adds per step (`nA · nB² · k²`, `nB` the smaller
+  /// alphabet). Defaults from scripts/bench-label-split.py (README): the
+  /// split gained 1.15x on 200x15x64 and lost up to 0.72x elsewhere.
+  public var labelSplitMinimumWork: Double
 
   public init(targetGap: Double = 1e-9, maximumNewtonSteps: Int = 400, workers: any Workers = SingleWorker(),
-              labelSplitMinimumLabels: Int = 16, labelSplitMinimumRows: Int = 1024) {
+              labelSplitMinimumLabels: Int = 64, labelSplitMinimumWork: Double = 1e8) {
     self.targetGap = targetGap
     self.maximumNewtonSteps = maximumNewtonSteps
     self.workers = workers
     self.labelSplitMinimumLabels = labelSplitMinimumLabels
-    self.labelSplitMinimumRows = labelSplitMinimumRows
+    self.labelSplitMinimumWork = labelSplitMinimumWork
   }
 
-  /// Whether a problem with `labels` labels and a Schur complement of
-  /// `rows` rows is split over the workers.
-  public func splitsLabels(labels: Int, rows: Int) -> Bool {
-    workers.count > 1 && labels >= labelSplitMinimumLabels && rows >= labelSplitMinimumRows
+  /// Whether a solve with `nA x nB x k` (after removing empty rows and
+  /// labels; `nB` the side the Schur complement is on) is split over the
+  /// workers.
+  public func splitsLabels(nA: Int, nB: Int, k: Int) -> Bool {
+    let work = Double(nA) * Double(nB) * Double(nB) * Double(k) * Double(k)
+    return workers.count > 1 && k >= labelSplitMinimumLabels && work >= labelSplitMinimumWork
   }
 }

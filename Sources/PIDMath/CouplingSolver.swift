@@ -742,7 +742,7 @@ final class InteriorPointSolver {
   }
 
   func run(options: SolverOptions) -> Outcome {
-    split = options.splitsLabels(labels: k, rows: nB * k) ? options.workers : nil
+    split = options.splitsLabels(nA: nA, nB: nB, k: k) ? options.workers : nil
     var steps = 0
     var best: Outcome? = nil
     var lastImprovement = 0
