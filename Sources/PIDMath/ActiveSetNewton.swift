@@ -174,15 +174,7 @@ extension InteriorPointSolver {
           rhs.withUnsafeMutableBufferPointer { choleskySolve(S.baseAddress!, nK, $0.baseAddress!) }
         }
         // δz = y - D⁻¹ E w;  δm = w - m g.
-        for i in 0..<(k * nodes) { v[i] = 0 }
-        for (i, pair) in active.enumerated() {
-          let a = pair / nB, b = nA + pair % nB
-          for t in 0..<k {
-            let x = soft[pair * k + t] * rhs[i]
-            v[t * nodes + a] += x
-            v[t * nodes + b] += x
-          }
-        }
+        scatterActive(active, rhs, into: &v)
         for t in 0..<k {
           for i in 0..<nodes {
             var s = 0.0

@@ -177,43 +177,19 @@ extension InteriorPointSolver {
     var r = [Double](repeating: 0, count: n)
     for a in 0..<nA { for t in 0..<k where pA[a * k + t] > 0 { r[t * nodes + a] = rA[a * k + t] } }
     for b in 0..<nB { for t in 0..<k where isFreeB(b, t) { r[t * nodes + nA + b] = rB[b * k + t] } }
-    var x = [Double](repeating: 0, count: n)
-    var z = [Double](repeating: 0, count: n)
-    var p = [Double](repeating: 0, count: n)
-    var hp = [Double](repeating: 0, count: n)
     var scratch = [Double](repeating: 0, count: nB)
-    func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
-    let target = tolerance * norm(r)
+    let target = tolerance * euclideanNorm(r)
     guard target > 0 else { return ([Double](repeating: 0, count: nA * k), [Double](repeating: 0, count: nB * k)) }
-    func precondition() {
-      r.withUnsafeBufferPointer { R in
-        z.withUnsafeMutableBufferPointer { Z in
-          scratch.withUnsafeMutableBufferPointer { applyInverse(f, R.baseAddress!, Z.baseAddress!, scratch: $0.baseAddress!) }
+    let (x, converged, iterations) = preconditionedConjugateGradients(
+      r, target: target, maximumIterations: maximumIterations,
+      apply: { hessianProduct($0, into: &$1) },
+      precondition: { v, out in
+        v.withUnsafeBufferPointer { R in
+          out.withUnsafeMutableBufferPointer { Z in
+            scratch.withUnsafeMutableBufferPointer { applyInverse(f, R.baseAddress!, Z.baseAddress!, scratch: $0.baseAddress!) }
+          }
         }
-      }
-    }
-    precondition()
-    p = z
-    var rz = zip(r, z).reduce(0) { $0 + $1.0 * $1.1 }
-    var converged = false
-    var iterations = 0
-    while iterations < maximumIterations {
-      iterations += 1
-      hessianProduct(p, into: &hp)
-      let php = zip(p, hp).reduce(0) { $0 + $1.0 * $1.1 }
-      guard php > 0 else { break }
-      let alpha = rz / php
-      for i in 0..<n {
-        x[i] += alpha * p[i]
-        r[i] -= alpha * hp[i]
-      }
-      if norm(r) <= target { converged = true; break }
-      precondition()
-      let rzNew = zip(r, z).reduce(0) { $0 + $1.0 * $1.1 }
-      let beta = rzNew / rz
-      rz = rzNew
-      for i in 0..<n { p[i] = z[i] + beta * p[i] }
-    }
+      })
     lastIterations = max(lastIterations, iterations)
     guard converged else { return nil }
     var dA = [Double](repeating: 0, count: nA * k), dB = [Double](repeating: 0, count: nB * k)
@@ -315,17 +291,7 @@ extension InteriorPointSolver {
         out[i] = e
       }
     }
-    func scatter(_ w: [Double], _ out: inout [Double]) {
-      for i in 0..<out.count { out[i] = 0 }
-      for (i, pair) in active.enumerated() {
-        let a = pair / nB, b = nA + pair % nB
-        for t in 0..<k {
-          let x = soft[pair * k + t] * w[i]
-          out[t * nodes + a] += x
-          out[t * nodes + b] += x
-        }
-      }
-    }
+    func scatter(_ w: [Double], _ out: inout [Double]) { scatterActive(active, w, into: &out) }
     func apply(_ w: [Double], _ out: inout [Double]) {
       scatter(w, &v)
       inverse(v, &u)
@@ -335,33 +301,11 @@ extension InteriorPointSolver {
     gather(y, &rhs)
     for (i, pair) in active.enumerated() { rhs[i] += gValue[pair] }
     let diagonal = crossoverJacobi(blocks, active: active)
-    var x = [Double](repeating: 0, count: nK)
-    var res = rhs
-    var z = zip(res, diagonal).map { $0 * $1 }
-    var p = z
-    var ap = [Double](repeating: 0, count: nK)
-    func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
-    let target = tolerance * norm(rhs)
-    var rz = zip(res, z).reduce(0) { $0 + $1.0 * $1.1 }
-    var converged = target == 0
-    var iterations = 0
-    while !converged && iterations < maximumIterations {
-      iterations += 1
-      apply(p, &ap)
-      let pap = zip(p, ap).reduce(0) { $0 + $1.0 * $1.1 }
-      guard pap > 0 else { break }
-      let alpha = rz / pap
-      for i in 0..<nK {
-        x[i] += alpha * p[i]
-        res[i] -= alpha * ap[i]
-      }
-      if norm(res) <= target { converged = true; break }
-      for i in 0..<nK { z[i] = res[i] * diagonal[i] }
-      let rzNew = zip(res, z).reduce(0) { $0 + $1.0 * $1.1 }
-      let beta = rzNew / rz
-      rz = rzNew
-      for i in 0..<nK { p[i] = z[i] + beta * p[i] }
-    }
+    let target = tolerance * euclideanNorm(rhs)
+    let (x, converged, iterations) = preconditionedConjugateGradients(
+      rhs, target: target, maximumIterations: maximumIterations,
+      apply: { apply($0, &$1) },
+      precondition: { v, out in for i in 0..<nK { out[i] = v[i] * diagonal[i] } })
     // An unconverged solve still gives a usable inexact Newton direction
     // (the line search on the residual guards the step).
     guard converged || iterations == maximumIterations else { return nil }
@@ -443,4 +387,67 @@ func choleskySolveByRows(_ l: UnsafePointer<Double>, _ n: Int, _ b: UnsafeMutabl
     for p in 0..<i { b[p] -= x * row[p] }
     i -= 1
   }
+}
+
+extension InteriorPointSolver {
+  /// `out = E w` (label-major over the `nA + nB` multiplier rows): each
+  /// active pair's value, times its softmax, added to both of its rows.
+  func scatterActive(_ active: [Int], _ w: [Double], into out: inout [Double]) {
+    let nodes = nA + nB
+    for i in 0..<out.count { out[i] = 0 }
+    for (i, pair) in active.enumerated() {
+      let a = pair / nB, b = nA + pair % nB
+      for t in 0..<k {
+        let x = soft[pair * k + t] * w[i]
+        out[t * nodes + a] += x
+        out[t * nodes + b] += x
+      }
+    }
+  }
+}
+
+/// `‖v‖₂`.
+func euclideanNorm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+
+/// Preconditioned conjugate gradients for `A x = b`, `A` symmetric positive
+/// definite given by its products (`apply(p, &out)`: `out = A p`) and the
+/// preconditioner by `precondition(r, &z)` (`z = M⁻¹ r`), from `x = 0`.
+/// Stops when `‖b − A x‖ <= target`, after `maximumIterations`, or when a
+/// direction has no positive curvature.
+func preconditionedConjugateGradients(
+  _ b: [Double], target: Double, maximumIterations: Int,
+  apply: (_ p: [Double], _ out: inout [Double]) -> Void,
+  precondition: (_ r: [Double], _ z: inout [Double]) -> Void
+) -> (x: [Double], converged: Bool, iterations: Int) {
+  let n = b.count
+  var x = [Double](repeating: 0, count: n)
+  var r = b
+  var z = [Double](repeating: 0, count: n)
+  var ap = [Double](repeating: 0, count: n)
+  var converged = euclideanNorm(r) <= target
+  var iterations = 0
+  precondition(r, &z)
+  var p = z
+  var rz = zip(r, z).reduce(0) { $0 + $1.0 * $1.1 }
+  while !converged && iterations < maximumIterations {
+    iterations += 1
+    apply(p, &ap)
+    let pap = zip(p, ap).reduce(0) { $0 + $1.0 * $1.1 }
+    guard pap > 0 else { break }
+    let alpha = rz / pap
+    for i in 0..<n {
+      x[i] += alpha * p[i]
+      r[i] -= alpha * ap[i]
+    }
+    if euclideanNorm(r) <= target {
+      converged = true
+      break
+    }
+    precondition(r, &z)
+    let rzNew = zip(r, z).reduce(0) { $0 + $1.0 * $1.1 }
+    let beta = rzNew / rz
+    rz = rzNew
+    for i in 0..<n { p[i] = z[i] + beta * p[i] }
+  }
+  return (x, converged, iterations)
 }
