@@ -39,11 +39,12 @@ extension InteriorPointSolver {
   /// Runs the crossover from the current iterate with `K` = the pairs whose
   /// mass exceeds their slack. Returns the best certificate reached if it
   /// improves on `incumbent`, else nil; the iterate is restored either way.
-  func crossover(targetGap: Double, incumbent: Double, maximumSteps: Int = 20) -> (outcome: Outcome, newtonSteps: Int)? {
+  func crossover(targetGap: Double, incumbent: Double, maximumSteps: Int = 20,
+                 maximumActive: Int = .max) -> (outcome: Outcome, newtonSteps: Int)? {
     let k = self.k, nA = self.nA, nB = self.nB
     var active = [Int]()
     for pair in 0..<(nA * nB) where pairAllowed[pair] && slack[pair] < mass[pair] { active.append(pair) }
-    guard !active.isEmpty else { return nil }
+    guard !active.isEmpty, active.count <= maximumActive else { return nil }
     let saved = save()
     var nK = active.count
     var mK = active.map { mass[$0] }
