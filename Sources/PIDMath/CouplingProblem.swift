@@ -103,7 +103,7 @@ public struct SolverOptions: Sendable {
   /// ... and only when forming the Schur complement costs at least this
   /// many multiply-adds per step (`nA · nB² · k²`, `nB` the smaller
   /// alphabet). Defaults from scripts/bench-label-split.py (README): the
-  /// split gained 1.15x on 200x15x64 and lost up to 0.72x elsewhere.
+  /// split gained 1.08-1.15x on 200x15x64 and cost up to 28% elsewhere.
   public var labelSplitMinimumWork: Double
 
   public init(targetGap: Double = 1e-9, maximumNewtonSteps: Int = 400, workers: any Workers = SingleWorker(),
