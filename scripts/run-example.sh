@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build -c release --static-swift-stdlib >&2
 source scripts/mpi-env.sh
-mpirun --timeout 300 -np 2 .build/release/pidbounds estimate --example synergy --format table
+mpirun --timeout 300 -np 2 .build/release/pidbounds estimate --example synergy --bootstrap 100 --permutations 99 --seed 1 --format table

@@ -556,7 +556,11 @@ extension Report {
     }
     if case .array(let advice)? = report["data_size"]?["advice"], !advice.isEmpty {
       out += "\nData size:\n"
-      for line in advice { out += wrapped("- " + { if case .string(let t) = line { return t }; return "" }(), width: 76, indent: "  ") + "\n" }
+      for line in advice {
+        guard case .string(let text) = line else { continue }
+        // A bullet, continuation lines under its text.
+        out += "  - " + wrapped(text, width: 76, indent: "    ").dropFirst(4) + "\n"
+      }
     }
     if let v = report["validation"] {
       let inside = v["S_inside_bracket"] == .bool(true)

@@ -5,10 +5,11 @@ import PIDMath
 /// decision taken from the corrected, significant values.
 ///
 /// The test of a term: with `--permutations P`, its permutation p-value
-/// (the null "the label is independent of both modalities") below the
-/// level `1 − confidence`; with only `--bootstrap B`, the basic interval of
-/// its bias-corrected value (`2 estimate − upper percentile` and up) lying
-/// above zero. Plug-in information estimates are biased upward, so the
+/// (the null "the label is independent of both modalities") at the level
+/// `1 − confidence` after Holm's adjustment over the terms tested (the
+/// family-wise error stays at the level); with only `--bootstrap B`, the
+/// basic interval of its bias-corrected value (`2 estimate − upper
+/// percentile` and up) lying above zero, term by term. Plug-in information estimates are biased upward, so the
 /// plain percentile interval is not used as a test.
 struct Significance {
   struct Term {
@@ -37,24 +38,31 @@ struct Significance {
     level = ((1 - confidence) * 1e12).rounded() / 1e12
     basis = pValues.isEmpty
       ? "bootstrap: the basic interval of the bias-corrected value lies above 0"
-      : "permutation p-value below the level (null: label independent of both modalities)"
+      : "permutation p-values, Holm-adjusted (null: label independent of both modalities)"
     let values = Dictionary(point, uniquingKeysWith: { a, _ in a })
     terms = []
     for (name, key) in Self.tested {
       guard let plugIn = values[key], plugIn.isFinite else { continue }
       let statistic = statistics[key]
       let p = pValues[key].flatMap { $0.isFinite ? $0 : nil }
-      let significant: Bool
-      if pValues.isEmpty {
-        significant = (statistic?.basicLo ?? -.infinity) > 0
-      } else {
-        significant = (p ?? 1) < level
-      }
       terms.append(Term(name: name, key: key, plugIn: plugIn,
                         corrected: statistic.flatMap { $0.corrected.isFinite ? $0.corrected : nil },
-                        pValue: p, significant: significant))
+                        pValue: p, significant: pValues.isEmpty && (statistic?.basicLo ?? -.infinity) > 0))
+    }
+    adjustment = pValues.isEmpty ? "none (each interval at the level)" : "Holm over the \(terms.filter { $0.pValue != nil }.count) terms tested"
+    if !pValues.isEmpty {
+      // Holm's step-down procedure: the i-th smallest of m p-values is
+      // significant if it and every smaller one satisfy p <= level / (m - i).
+      let order = terms.indices.filter { terms[$0].pValue != nil }.sorted { terms[$0].pValue! < terms[$1].pValue! }
+      for (rank, index) in order.enumerated() {
+        guard terms[index].pValue! <= level / Double(order.count - rank) else { break }
+        terms[index].significant = true
+      }
     }
   }
+
+  /// How the family of tests is controlled.
+  var adjustment: String
 
   func isSignificant(_ key: String) -> Bool { terms.first { $0.key == key }?.significant ?? false }
 
@@ -63,25 +71,13 @@ struct Significance {
     return ("significance", .object([
       ("level", .number(level)),
       ("basis", .string(basis)),
+      ("adjustment", .string(adjustment)),
     ] + terms.map { term in
       (term.key, JSON.object([
         ("significant", .bool(term.significant)), ("plug_in", .number(term.plugIn)),
         ("corrected", number(term.corrected)), ("p_value", number(term.pValue)),
       ]))
     }))
-  }
-
-  /// One line per term, in words.
-  var sentences: [String] {
-    terms.map { term in
-      var line = "\(term.name): "
-      line += term.significant ? "distinguishable from zero" : "NOT distinguishable from zero"
-      var details: [String] = []
-      if let p = term.pValue { details.append("permutation p = \(formatted(.number(p), decimals: 3))") }
-      details.append("plug-in \(formatted(.number(term.plugIn)))")
-      if let c = term.corrected { details.append("corrected \(formatted(.number(c)))") }
-      return line + " (" + details.joined(separator: ", ") + ")"
-    }
   }
 }
 
