@@ -161,8 +161,9 @@ struct EstimateCommand: ParsableCommand {
       }
       // Every rank analyses the full data: the point numbers are what the
       // jackknife deletions leave unchanged.
+      // (Rank 0 reconciled the tables while estimating; the others do it here.)
       let counts = coded.pairwiseCounts
-      let fit = try Reconciliation(x1y: counts.x1y, x2y: counts.x2y, x1x2: counts.x1x2)
+      let fit = try estimation?.reconciliation ?? Reconciliation(x1y: counts.x1y, x2y: counts.x2y, x1x2: counts.x1x2)
       let analysis = Analysis(fit.marginals, arguments: bounds, workers: RankWorkers(communicator))
       let pairwiseLeaves = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }
       let statistic = ResampledStatistic(coded, arguments: bounds, pairwiseKeys: pairwiseLeaves.map(\.0))
@@ -215,15 +216,14 @@ struct EstimateCommand: ParsableCommand {
         ("method", .string("pooled single marginals, each table rescaled to them")),
         ("tv_x1y", .number(shifts.x1y)), ("tv_x2y", .number(shifts.x2y)), ("tv_x1x2", .number(shifts.x1x2)),
       ])))
-      if let validation = estimation.validation {
-        let s = validation.synergy!
+      if !statistic.validationKeys.isEmpty {
+        // The plug-in PID of DL: the validation part of the point numbers.
+        let values = Dictionary(uniqueKeysWithValues: point.suffix(statistic.validationKeys.count))
+        let s = values["validation.S"]!
         let inside = analysis.bounds.lowerClipped - 1e-9 <= s && s <= analysis.bounds.upper + 1e-9
-        report.append(("validation", .object([
-          ("R", .number(validation.redundancy)), ("U1", .number(validation.uniqueness1)),
-          ("U2", .number(validation.uniqueness2)), ("S", .number(s)),
-          ("I_x1x2y", .number(validation.informationX1X2Y!)), ("S_inside_bracket", .bool(inside)),
-          ("rows", .integer(estimation.validationRows)),
-        ])))
+        report.append(("validation", .object(
+          ResampledStatistic.validationNames.map { ($0, JSON.number(values["validation." + $0]!)) }
+            + [("S_inside_bracket", .bool(inside)), ("rows", .integer(coded.dly.count))])))
       }
       report.append(millerMadowBlock(coded))
       var statistics: [(String, BootstrapStatistic)] = []
@@ -364,8 +364,6 @@ struct Estimation {
   var counts1: [Int], counts2: [Int]
   var coded: CodedData
   var reconciliation: Reconciliation
-  var validation: PartialInformationDecomposition?
-  var validationRows: Int
   var rows: (Int, Int, Int, Int)
 
   init(data: DatasetBundle, codes: Bool, options1: DiscretizationOptions, options2: DiscretizationOptions,
@@ -435,13 +433,6 @@ struct Estimation {
     counts2 = sizes2
     let tables = coded.pairwiseCounts
     reconciliation = try Reconciliation(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2)
-    if let joint = coded.validationCounts {
-      validation = PartialInformationDecomposition(joint: try JointDistribution(n1: alphabet1, n2: alphabet2, k: k, masses: joint))
-      validationRows = data.dl?.rows ?? 0
-    } else {
-      validation = nil
-      validationRows = 0
-    }
   }
 
   /// The single column of a modality as non-negative integer codes.
