@@ -131,6 +131,44 @@ public final class Communicator {
   }
 }
 
+extension Communicator {
+  /// Gathers every rank's numbers on `root`, in rank order, bit for bit
+  /// (NaN payloads included). Other ranks receive an empty array.
+  public func gather(_ values: [Double], root: Int = 0) throws -> [[Double]] {
+    try gather(littleEndianBytes(values), root: root).map(doublesFromLittleEndian)
+  }
+
+  /// Every rank's numbers on every rank, in rank order, bit for bit.
+  public func allGather(_ values: [Double]) throws -> [[Double]] {
+    guard usesMPI, size > 1 else { return [values] }
+    let blocks = try gather(values)
+    // Rank 0 sends the lengths, then the concatenation.
+    let packed = isRoot ? blocks.map { Double($0.count) } + blocks.flatMap { $0 } : []
+    let all = doublesFromLittleEndian(try broadcast(littleEndianBytes(packed)))
+    var offset = size
+    return (0..<size).map { rank in
+      let length = Int(all[rank])
+      defer { offset += length }
+      return Array(all[offset..<(offset + length)])
+    }
+  }
+}
+
+private func littleEndianBytes(_ values: [Double]) -> [UInt8] {
+  var bytes = [UInt8]()
+  bytes.reserveCapacity(values.count * 8)
+  for x in values { withUnsafeBytes(of: x.bitPattern.littleEndian) { bytes += $0 } }
+  return bytes
+}
+
+private func doublesFromLittleEndian(_ bytes: [UInt8]) -> [Double] {
+  stride(from: 0, to: bytes.count - 7, by: 8).map { offset in
+    var x: UInt64 = 0
+    withUnsafeMutableBytes(of: &x) { $0.copyBytes(from: bytes[offset..<(offset + 8)]) }
+    return Double(bitPattern: UInt64(littleEndian: x))
+  }
+}
+
 @inline(__always)
 private func check(_ operation: String, _ code: Int32) throws {
   if code != 0 { throw MPIError(operation: operation, code: code) }

@@ -140,28 +140,22 @@ func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoi
   var start = 0
   while start < missing.count {
     let round = Array(missing[start..<min(start + perRound, missing.count)])
-    var mine = [UInt8]()
-    func put(_ x: UInt64) { withUnsafeBytes(of: x.littleEndian) { mine += $0 } }
+    // Each of this rank's jobs as (job, count, numbers...), all exact as
+    // doubles.
+    var mine = [Double]()
     for (position, b) in round.enumerated() where position % communicator.size == communicator.rank {
       let numbers = compute(b)
-      put(UInt64(b))
-      put(UInt64(numbers.count))
-      for x in numbers { put(x.bitPattern) }
+      mine += [Double(b), Double(numbers.count)] + numbers
     }
     let blocks = try communicator.gather(mine)
     if communicator.isRoot {
       var fresh: [(Int, [Double])] = []
       for block in blocks {
         var offset = 0
-        func get() -> UInt64 {
-          var x: UInt64 = 0
-          withUnsafeMutableBytes(of: &x) { $0.copyBytes(from: block[offset..<(offset + 8)]) }
-          offset += 8
-          return UInt64(littleEndian: x)
-        }
         while offset < block.count {
-          let b = Int(get()), n = Int(get())
-          let numbers = (0..<n).map { _ in Double(bitPattern: get()) }
+          let b = Int(block[offset]), n = Int(block[offset + 1])
+          let numbers = Array(block[(offset + 2)..<(offset + 2 + n)])
+          offset += 2 + n
           results[b] = numbers
           fresh.append((b, numbers))
         }
