@@ -6,6 +6,10 @@ let package = Package(
   products: [
     .executable(name: "pidbounds", targets: ["pidbounds"]),
     .library(name: "PIDMath", targets: ["PIDMath"]),
+    // The C shim over Open MPI as a shared library: loaded by `Cluster`
+    // only when the process was launched by `mpirun`, so that plain runs
+    // do not map Open MPI at all.
+    .library(name: "pidbounds-mpi", type: .dynamic, targets: ["CMPIShim"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,9 +29,10 @@ let package = Package(
       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
     // Thin C shim over Open MPI: plain functions, no MPI types in its header.
     .target(name: "CMPIShim", dependencies: ["COpenMPI"]),
-    // The distribution layer: Swift wrapper over the shim with thrown errors.
-    // Knows nothing of information theory.
-    .target(name: "Cluster", dependencies: ["CMPIShim"]),
+    // The distribution layer: Swift wrapper over the shim (loaded at run
+    // time from the `pidbounds-mpi` product) with thrown errors. Knows
+    // nothing of information theory.
+    .target(name: "Cluster"),
 
     // Data: table files, JSON reading and writing.
     .target(

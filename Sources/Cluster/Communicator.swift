@@ -1,19 +1,25 @@
-import CMPIShim
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// An error reported by Open MPI, with the operation that failed.
+/// An error reported by Open MPI (or by loading it), with the operation
+/// that failed.
 public struct MPIError: Error, CustomStringConvertible, Sendable {
   public var operation: String
-  public var code: Int32
+  /// Open MPI's error code; nil when the shim could not be loaded.
+  public var code: Int32?
+  /// Open MPI's text for the code, or what went wrong while loading.
+  public var message: String
+
+  public init(operation: String, code: Int32? = nil, message: String) {
+    self.operation = operation
+    self.code = code
+    self.message = message
+  }
 
   public var description: String {
-    var buffer = [CChar](repeating: 0, count: 512)
-    pb_mpi_error_string(code, &buffer, Int32(buffer.count))
-    let text = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    return "MPI \(operation) failed (code \(code)): \(text)"
+    if let code { return "MPI \(operation) failed (code \(code)): \(message)" }
+    return "MPI \(operation) failed: \(message)"
   }
 }
 
@@ -21,7 +27,8 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
 ///
 /// A process started by `mpirun` (Open MPI sets `OMPI_COMM_WORLD_SIZE` or
 /// `PMIX_RANK`) initializes MPI; a process started plainly does not, and
-/// forms a job of one rank without paying MPI's start-up. Every method
+/// forms a job of one rank without paying MPI's start-up (nor loading Open
+/// MPI's libraries: see `MPILibrary`). Every method
 /// works in both cases. All collective methods must be called by every rank
 /// in the same order.
 public final class Communicator {
@@ -30,7 +37,9 @@ public final class Communicator {
   /// The number of processes in the job.
   public let size: Int
   /// Whether MPI was initialized (the process was launched by `mpirun`).
-  public let usesMPI: Bool
+  public var usesMPI: Bool { library != nil }
+  /// The loaded shim; nil in a plain run.
+  let library: MPILibrary?
 
   /// Rank 0 writes output and reports errors.
   public var isRoot: Bool { rank == 0 }
@@ -44,69 +53,80 @@ public final class Communicator {
     return false
   }
 
+  /// The rank the launcher gave this process (`OMPI_COMM_WORLD_RANK`,
+  /// `PMIX_RANK`), known before MPI is initialized; nil in a plain run.
+  /// Lets only rank 0 report a failure to initialize.
+  public static var launcherRank: Int? {
+    for name in ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"] {
+      if let value = getenv(name), let rank = Int(String(cString: value)) { return rank }
+    }
+    return nil
+  }
+
   /// Joins the job: initializes MPI when launched by `mpirun`.
   public init(initializeMPI: Bool = Communicator.launchedByMPI) throws {
     if initializeMPI {
+      let library = try MPILibrary()
       var rank: Int32 = 0
       var size: Int32 = 1
-      try check("MPI_Init", pb_mpi_init(&rank, &size))
+      try library.check("MPI_Init", library.initialize(&rank, &size))
       self.rank = Int(rank)
       self.size = Int(size)
-      self.usesMPI = true
+      self.library = library
     } else {
       self.rank = 0
       self.size = 1
-      self.usesMPI = false
+      self.library = nil
     }
   }
 
   /// Leaves the job cleanly. Call once, on every rank, before exiting.
   public func finalize() {
-    if usesMPI && pb_mpi_is_initialized() != 0 {
-      _ = pb_mpi_finalize()
+    if let library, library.isInitialized() != 0 {
+      _ = library.finalize()
     }
   }
 
   /// Ends every process of the job with `code`. Used when ranks can no
   /// longer agree (one rank failed alone).
   public func abort(code: Int32) -> Never {
-    if usesMPI && pb_mpi_is_initialized() != 0 {
-      _ = pb_mpi_abort(code)
+    if let library, library.isInitialized() != 0 {
+      _ = library.abort(code)
     }
     exit(code)
   }
 
   /// Waits for every rank.
   public func barrier() throws {
-    guard usesMPI else { return }
-    try check("MPI_Barrier", pb_mpi_barrier())
+    guard let library else { return }
+    try library.check("MPI_Barrier", library.barrier())
   }
 
   /// Sends `bytes` from `root` to every rank; returns what root sent.
   /// Other ranks' arguments are ignored.
   public func broadcast(_ bytes: [UInt8], root: Int = 0) throws -> [UInt8] {
-    guard usesMPI else { return bytes }
+    guard let library else { return bytes }
     var count = [Double(bytes.count)]
-    try check("MPI_Bcast", pb_mpi_bcast_doubles(&count, 1, Int32(root)))
+    try library.check("MPI_Bcast", library.broadcastDoubles(&count, 1, Int32(root)))
     var buffer = rank == root ? bytes : [UInt8](repeating: 0, count: Int(count[0]))
     try buffer.withUnsafeMutableBytes { raw in
-      try check("MPI_Bcast", pb_mpi_bcast_bytes(raw.baseAddress, raw.count, Int32(root)))
+      try library.check("MPI_Bcast", library.broadcastBytes(raw.baseAddress, raw.count, Int32(root)))
     }
     return buffer
   }
 
   /// The element-wise maximum of `values` over all ranks.
   public func maximum(_ values: [Int32]) throws -> [Int32] {
-    guard usesMPI else { return values }
+    guard let library else { return values }
     var result = values
-    try check("MPI_Allreduce", pb_mpi_allreduce_max_ints(values, &result, values.count))
+    try library.check("MPI_Allreduce", library.maximumInts(values, &result, values.count))
     return result
   }
 
   /// Gathers every rank's bytes on `root`, in rank order. Other ranks
   /// receive an empty array.
   public func gather(_ bytes: [UInt8], root: Int = 0) throws -> [[UInt8]] {
-    guard usesMPI else { return [bytes] }
+    guard let library else { return [bytes] }
     // Every rank's count, everywhere (a max-reduction of one-hot vectors).
     var mine = [Int32](repeating: 0, count: size)
     mine[rank] = Int32(clamping: bytes.count)
@@ -115,9 +135,9 @@ public final class Communicator {
     let longCounts = counts.map { CLong($0) }
     try receive.withUnsafeMutableBytes { out in
       try bytes.withUnsafeBytes { inp in
-        try check(
+        try library.check(
           "MPI_Gatherv",
-          pb_mpi_gatherv_bytes(inp.baseAddress, inp.count, out.baseAddress, longCounts, Int32(root)))
+          library.gatherBytes(inp.baseAddress, inp.count, out.baseAddress, longCounts, Int32(root)))
       }
     }
     guard rank == root else { return [] }
@@ -167,9 +187,4 @@ private func doublesFromLittleEndian(_ bytes: [UInt8]) -> [Double] {
     withUnsafeMutableBytes(of: &x) { $0.copyBytes(from: bytes[offset..<(offset + 8)]) }
     return Double(bitPattern: UInt64(littleEndian: x))
   }
-}
-
-@inline(__always)
-private func check(_ operation: String, _ code: Int32) throws {
-  if code != 0 { throw MPIError(operation: operation, code: code) }
 }

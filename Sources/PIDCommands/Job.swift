@@ -17,7 +17,8 @@ enum Job {
     do {
       communicator = try Communicator()
     } catch {
-      report(Failure(error).message)
+      // No MPI to agree through: the launcher's rank 0 speaks for all.
+      if (Communicator.launcherRank ?? 0) == 0 { report(Failure(error).message) }
       exit(ExitStatus.software.rawValue)
     }
     var failure: Failure? = nil

@@ -20,11 +20,15 @@ struct Run {
     return packageRoot + "/.build/debug/pidbounds"
   }()
 
-  /// Runs the binary, under `mpirun -np mpiRanks --timeout timeout` when
-  /// `mpiRanks` is given.
-  static func pidbounds(_ arguments: [String], mpiRanks: Int? = nil, timeout: Int = 60) throws -> Run {
+  /// Runs the binary (`executable`, by default the built one), under
+  /// `mpirun -np mpiRanks --timeout timeout` when `mpiRanks` is given, with
+  /// `extraEnvironment` added to this process's environment.
+  static func pidbounds(_ arguments: [String], mpiRanks: Int? = nil, timeout: Int = 60,
+                        executable: String = Run.binary, extraEnvironment: [String: String] = [:]) throws -> Run {
     let process = Process()
     var environment = ProcessInfo.processInfo.environment
+    environment.merge(extraEnvironment) { $1 }
+    let binary = executable
     if let ranks = mpiRanks {
       process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
       process.arguments = ["mpirun", "--timeout", String(timeout), "-np", String(ranks), binary] + arguments
@@ -37,16 +41,23 @@ struct Run {
       process.arguments = arguments
     }
     process.environment = environment
-    let out = Pipe(), err = Pipe()
+    // Files rather than pipes: a child filling one pipe while this process
+    // waits on the other would deadlock (LD_DEBUG output under mpirun does).
+    let directory = try scratch([:])
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    FileManager.default.createFile(atPath: directory + "/out", contents: nil)
+    FileManager.default.createFile(atPath: directory + "/err", contents: nil)
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/out"))
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/err"))
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    try out.close()
+    try err.close()
     return Run(status: process.terminationStatus,
-               stdout: String(decoding: outData, as: UTF8.self),
-               stderr: String(decoding: errData, as: UTF8.self))
+               stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: directory + "/out")), as: UTF8.self),
+               stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: directory + "/err")), as: UTF8.self))
   }
 
   var json: JSON? { try? JSON.parse(Array(stdout.utf8)) }
