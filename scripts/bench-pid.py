@@ -6,7 +6,11 @@ installed) the solver time alone of the standard CVXPY conic program
 (scripts/cvxpy_reference.py, Clarabel) on the identical table.
 
 Usage: scripts/bench-pid.py [--binary PATH] [--runs N] [--shapes 20x20x10,200x200x10]
-       [--gap20 1e-9] [--gap-large 1e-6] [--seed S]
+       [--gap20 1e-9] [--gap-large 1e-6] [--seed S] [--no-cvxpy]
+
+First prints the fixed cost of a process: `pidbounds --version` and `pid` on
+the 2x2x2 AND table (start-up, argument parsing, reading, output), median
+wall time over --runs runs.
 Build the binary first: swift build -c release --static-swift-stdlib
 """
 import argparse, json, os, random, statistics, subprocess, sys, tempfile, time
@@ -27,7 +31,18 @@ def main():
     ap.add_argument("--gap20", type=float, default=1e-9)
     ap.add_argument("--gap-large", type=float, default=1e-6)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-cvxpy", action="store_true", help="skip the CVXPY/Clarabel reference")
     args = ap.parse_args()
+    and_table = os.path.join(here, "..", "examples", "and.json")
+    for label, command in [("version", [args.binary, "--version"]),
+                           ("pid_and_2x2x2", [args.binary, "pid", "--joint", and_table, "--no-bounds", "--format", "json"])]:
+        times = []
+        for _ in range(max(args.runs, 5)):
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=True)
+            times.append(time.perf_counter() - start)
+        print(json.dumps({"fixed_cost": label, "process_seconds_median": statistics.median(times),
+                          "process_seconds_min": min(times)}))
     for shape in args.shapes.split(","):
         n1, n2, k = map(int, shape.split("x"))
         gap = args.gap20 if n1 * n2 * k <= 4000 else args.gap_large
@@ -49,6 +64,9 @@ def main():
                 "process_seconds_min": min(times), "solve_seconds": report["timing"]["solve_seconds"],
                 "gap_bits": report["pid"]["gap_bits"], "I_min": report["pid"]["I_min"],
                 "newton_steps": report["certificate"]["newton_steps"]}
+        if args.no_cvxpy:
+            print(json.dumps(line))
+            continue
         try:
             ref = subprocess.run([sys.executable, os.path.join(here, "cvxpy_reference.py"), "--joint", path],
                                  capture_output=True, text=True, timeout=600)
