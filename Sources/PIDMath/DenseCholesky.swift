@@ -319,3 +319,125 @@ func load2(_ p: UnsafePointer<Double>) -> SIMD2<Double> {
 func store2(_ v: SIMD2<Double>, _ p: UnsafeMutablePointer<Double>) {
   UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Double>.self)
 }
+
+/// `y[s] -= (w[s] + x) * q[s]` for `s` in `0..<n`.
+@inline(__always)
+func subtractScaledSum(_ w: UnsafePointer<Double>, _ x: Double, times q: UnsafePointer<Double>,
+                       from y: UnsafeMutablePointer<Double>, _ n: Int) {
+  let xx = SIMD2<Double>(repeating: x)
+  var s = 0
+  while s &+ 4 <= n {
+    store2(load2(y + s) - (load2(w + s) + xx) * load2(q + s), y + s)
+    store2(load2(y + (s &+ 2)) - (load2(w + (s &+ 2)) + xx) * load2(q + (s &+ 2)), y + (s &+ 2))
+    s &+= 4
+  }
+  if s &+ 2 <= n {
+    store2(load2(y + s) - (load2(w + s) + xx) * load2(q + s), y + s)
+    s &+= 2
+  }
+  if s < n { y[s] -= (w[s] + x) * q[s] }
+}
+
+/// `y[s] -= Σ_r (w[r k + s] + x[r]) * q[r k + s]` for `s` in `0..<k`, the
+/// terms subtracted in order of `r` (`x` holds each `x[r]` twice).
+@inline(__always)
+func subtractScaledSums(_ w: UnsafePointer<Double>, _ x: UnsafePointer<SIMD2<Double>>, times q: UnsafePointer<Double>,
+                        from y: UnsafeMutablePointer<Double>, rows: Int, k: Int) {
+  var s = 0
+  while s &+ 8 <= k {
+    var y0 = load2(y + s), y1 = load2(y + (s &+ 2)), y2 = load2(y + (s &+ 4)), y3 = load2(y + (s &+ 6))
+    var o = s
+    for r in 0..<rows {
+      let xr = x[r]
+      y0 -= (load2(w + o) + xr) * load2(q + o)
+      y1 -= (load2(w + (o &+ 2)) + xr) * load2(q + (o &+ 2))
+      y2 -= (load2(w + (o &+ 4)) + xr) * load2(q + (o &+ 4))
+      y3 -= (load2(w + (o &+ 6)) + xr) * load2(q + (o &+ 6))
+      o &+= k
+    }
+    store2(y0, y + s)
+    store2(y1, y + (s &+ 2))
+    store2(y2, y + (s &+ 4))
+    store2(y3, y + (s &+ 6))
+    s &+= 8
+  }
+  while s &+ 2 <= k {
+    var y0 = load2(y + s)
+    var o = s
+    for r in 0..<rows {
+      y0 -= (load2(w + o) + x[r]) * load2(q + o)
+      o &+= k
+    }
+    store2(y0, y + s)
+    s &+= 2
+  }
+  if s < k {
+    var y0 = y[s]
+    var o = s
+    for r in 0..<rows {
+      y0 -= (w[o] + x[r][0]) * q[o]
+      o &+= k
+    }
+    y[s] = y0
+  }
+}
+
+/// `out[s] = Σ_{u<n} c[u cs] * m[u ms + s]` for `s` in `0..<k`, summed
+/// from 0 in order of `u` (a combination of `n` rows of length `k`).
+@inline(__always)
+func combineRows(_ c: UnsafePointer<Double>, stride cs: Int, _ m: UnsafePointer<Double>, stride ms: Int,
+                 count n: Int, into out: UnsafeMutablePointer<Double>, _ k: Int) {
+  var s = 0
+  while s &+ 8 <= k {
+    var y0 = SIMD2<Double>(), y1 = SIMD2<Double>(), y2 = SIMD2<Double>(), y3 = SIMD2<Double>()
+    var o = s, p = 0
+    for _ in 0..<n {
+      let cu = SIMD2<Double>(repeating: c[p])
+      y0 += cu * load2(m + o)
+      y1 += cu * load2(m + (o &+ 2))
+      y2 += cu * load2(m + (o &+ 4))
+      y3 += cu * load2(m + (o &+ 6))
+      o &+= ms
+      p &+= cs
+    }
+    store2(y0, out + s)
+    store2(y1, out + (s &+ 2))
+    store2(y2, out + (s &+ 4))
+    store2(y3, out + (s &+ 6))
+    s &+= 8
+  }
+  while s &+ 2 <= k {
+    var y0 = SIMD2<Double>()
+    var o = s, p = 0
+    for _ in 0..<n {
+      y0 += SIMD2<Double>(repeating: c[p]) * load2(m + o)
+      o &+= ms
+      p &+= cs
+    }
+    store2(y0, out + s)
+    s &+= 2
+  }
+  if s < k {
+    var y0 = 0.0
+    var o = s, p = 0
+    for _ in 0..<n {
+      y0 += c[p] * m[o]
+      o &+= ms
+      p &+= cs
+    }
+    out[s] = y0
+  }
+}
+
+/// `out[s] = a * x[s] + b * y[s]` for `s` in `0..<n`.
+@inline(__always)
+func linearCombination(_ a: Double, _ x: UnsafePointer<Double>, _ b: Double, _ y: UnsafePointer<Double>,
+                       into out: UnsafeMutablePointer<Double>, _ n: Int) {
+  let aa = SIMD2<Double>(repeating: a), bb = SIMD2<Double>(repeating: b)
+  var s = 0
+  while s &+ 2 <= n {
+    store2(aa * load2(x + s) + bb * load2(y + s), out + s)
+    s &+= 2
+  }
+  if s < n { out[s] = a * x[s] + b * y[s] }
+}
