@@ -619,22 +619,29 @@ final class InteriorPointSolver {
 
   /// `H (dA, dB)` computed pair by pair, with fixed multipliers as identity.
   func applyHessian(_ f: Factorization, _ dA: [Double], _ dB: [Double]) -> ([Double], [Double]) {
+    let k = self.k, nA = self.nA, nB = self.nB
     var hA = [Double](repeating: 0, count: dA.count)
     var hB = [Double](repeating: 0, count: dB.count)
-    for a in 0..<nA {
-      for b in 0..<nB {
-        let pair = a * nB + b
-        let m = mass[pair]
-        guard m > Self.negligibleMass else { continue }
-        var qz = 0.0
-        for t in 0..<k { qz += soft[pair * k + t] * (dA[a * k + t] + dB[b * k + t]) }
-        qz *= m
-        let c = f.coefficient[pair]
-        for t in 0..<k {
-          let st = soft[pair * k + t]
-          let v = st * (m * (dA[a * k + t] + dB[b * k + t]) + c * qz)
-          hA[a * k + t] += v
-          hB[b * k + t] += v
+    mass.withUnsafeBufferPointer { m in
+      soft.withUnsafeBufferPointer { sf in
+        f.coefficient.withUnsafeBufferPointer { c in
+          dA.withUnsafeBufferPointer { xA in
+            dB.withUnsafeBufferPointer { xB in
+              hA.withUnsafeMutableBufferPointer { yA in
+                hB.withUnsafeMutableBufferPointer { yB in
+                  for a in 0..<nA {
+                    for b in 0..<nB {
+                      let pair = a &* nB &+ b
+                      guard m[pair] > Self.negligibleMass else { continue }
+                      addPairProduct(sf.baseAddress! + pair &* k, m[pair], c[pair],
+                                     xA.baseAddress! + a &* k, xB.baseAddress! + b &* k,
+                                     to: yA.baseAddress! + a &* k, yB.baseAddress! + b &* k, k)
+                    }
+                  }
+                }
+              }
+            }
+          }
         }
       }
     }
@@ -645,52 +652,53 @@ final class InteriorPointSolver {
     return (hA, hB)
   }
 
+  /// One solve with the factors: eliminate `dA` (`A_a⁻¹` per row a), solve
+  /// the Schur complement for `dB`, substitute back. Fixed multipliers get 0.
   func solveOnce(_ f: Factorization, rA: [Double], rB: [Double]) -> (dA: [Double], dB: [Double]) {
     let k = self.k, nA = self.nA, nB = self.nB
-    var rhsB = rB
-    var y = [Double](repeating: 0, count: k)
-    for a in 0..<nA {
-      for t in 0..<k {
-        var s = 0.0
-        for r in 0..<k { s += f.inverses[a * k * k + t * k + r] * rA[a * k + r] }
-        y[t] = s
-      }
-      for b in 0..<nB {
-        let pair = a * nB + b
-        let m = mass[pair]
-        guard m > Self.negligibleMass else { continue }
-        let c = f.coefficient[pair]
-        var qy = 0.0
-        for t in 0..<k { qy += soft[pair * k + t] * y[t] }
-        qy *= m
-        for t in 0..<k { rhsB[b * k + t] -= soft[pair * k + t] * (m * y[t] + c * qy) }
-      }
-    }
-    for b in 0..<nB {
-      for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b { rhsB[b * k + t] = 0 }
-    }
-    f.schur.withUnsafeBufferPointer { S in
-      rhsB.withUnsafeMutableBufferPointer { r in choleskySolve(S.baseAddress!, nB * k, r.baseAddress!) }
-    }
-    let dB = rhsB
+    var dB = rB
     var dA = [Double](repeating: 0, count: nA * k)
-    var r = [Double](repeating: 0, count: k)
-    for a in 0..<nA {
-      for t in 0..<k { r[t] = rA[a * k + t] }
-      for b in 0..<nB {
-        let pair = a * nB + b
-        let m = mass[pair]
-        guard m > Self.negligibleMass else { continue }
-        let c = f.coefficient[pair]
-        var qd = 0.0
-        for t in 0..<k { qd += soft[pair * k + t] * dB[b * k + t] }
-        qd *= m
-        for t in 0..<k { r[t] -= soft[pair * k + t] * (m * dB[b * k + t] + c * qd) }
-      }
-      for t in 0..<k where pA[a * k + t] > 0 {
-        var s = 0.0
-        for u in 0..<k { s += f.inverses[a * k * k + t * k + u] * r[u] }
-        dA[a * k + t] = s
+    var scratch = [Double](repeating: 0, count: k)
+    mass.withUnsafeBufferPointer { m in
+      soft.withUnsafeBufferPointer { sf in
+        f.coefficient.withUnsafeBufferPointer { c in
+          f.inverses.withUnsafeBufferPointer { inverses in
+            rA.withUnsafeBufferPointer { rAp in
+              dB.withUnsafeMutableBufferPointer { dBp in
+                scratch.withUnsafeMutableBufferPointer { yp in
+                  let y = yp.baseAddress!, x = dBp.baseAddress!
+                  // rB - Σ_a Bᵀ A_a⁻¹ rA_a, pair by pair.
+                  for a in 0..<nA {
+                    let g = inverses.baseAddress! + a &* k &* k, r = rAp.baseAddress! + a &* k
+                    for t in 0..<k { y[t] = dotProduct(g + t &* k, r, k) }
+                    for b in 0..<nB {
+                      let pair = a &* nB &+ b
+                      guard m[pair] > Self.negligibleMass else { continue }
+                      subtractPairProduct(sf.baseAddress! + pair &* k, m[pair], c[pair], y, from: x + b &* k, k)
+                    }
+                  }
+                  for b in 0..<nB {
+                    for t in 0..<k where pB[b &* k &+ t] == 0 || pinned[t] == b { x[b &* k &+ t] = 0 }
+                  }
+                  f.schur.withUnsafeBufferPointer { S in choleskySolve(S.baseAddress!, nB &* k, x) }
+                  // dA_a = A_a⁻¹ (rA_a - Σ_b B dB_b).
+                  dA.withUnsafeMutableBufferPointer { dAp in
+                    for a in 0..<nA {
+                      y.update(from: rAp.baseAddress! + a &* k, count: k)
+                      for b in 0..<nB {
+                        let pair = a &* nB &+ b
+                        guard m[pair] > Self.negligibleMass else { continue }
+                        subtractPairProduct(sf.baseAddress! + pair &* k, m[pair], c[pair], x + b &* k, from: y, k)
+                      }
+                      let g = inverses.baseAddress! + a &* k &* k
+                      for t in 0..<k where pA[a &* k &+ t] > 0 { dAp[a &* k &+ t] = dotProduct(g + t &* k, y, k) }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
       }
     }
     return (dA, dB)
@@ -698,17 +706,22 @@ final class InteriorPointSolver {
 
   /// `s · dz` per pair, the first-order decrease of σ along (dA, dB).
   func slackRates(_ dA: [Double], _ dB: [Double]) -> [Double] {
+    let k = self.k, nA = self.nA, nB = self.nB
     var rates = [Double](repeating: 0, count: nA * nB)
-    for a in 0..<nA {
-      for b in 0..<nB {
-        let pair = a * nB + b
-        guard pairAllowed[pair] else { continue }
-        var v = 0.0
-        for t in 0..<k {
-          let sv = soft[pair * k + t]
-          if sv > 0 { v += sv * (dA[a * k + t] + dB[b * k + t]) }
+    soft.withUnsafeBufferPointer { sf in
+      dA.withUnsafeBufferPointer { xA in
+        dB.withUnsafeBufferPointer { xB in
+          pairAllowed.withUnsafeBufferPointer { allowed in
+            rates.withUnsafeMutableBufferPointer { out in
+              for a in 0..<nA {
+                for b in 0..<nB where allowed[a &* nB &+ b] {
+                  let pair = a &* nB &+ b
+                  out[pair] = pairRate(sf.baseAddress! + pair &* k, xA.baseAddress! + a &* k, xB.baseAddress! + b &* k, k)
+                }
+              }
+            }
+          }
         }
-        rates[pair] = v
       }
     }
     return rates
@@ -717,22 +730,26 @@ final class InteriorPointSolver {
   /// The Newton right-hand side `p - Σ s (target + m(g + σ))/σ` for pair
   /// targets of `m σ` (τ, possibly with a corrector term).
   func rightHandSide(targets: [Double]) -> (rA: [Double], rB: [Double]) {
+    let k = self.k, nA = self.nA, nB = self.nB
     var rA = pA, rB = pB
-    for a in 0..<nA {
-      for b in 0..<nB {
-        let pair = a * nB + b
-        guard pairAllowed[pair] else { continue }
-        let weight = (targets[pair] + mass[pair] * (gValue[pair] + slack[pair])) / slack[pair]
-        for t in 0..<k {
-          let x = soft[pair * k + t] * weight
-          rA[a * k + t] -= x
-          rB[b * k + t] -= x
+    soft.withUnsafeBufferPointer { sf in
+      pairAllowed.withUnsafeBufferPointer { allowed in
+        rA.withUnsafeMutableBufferPointer { yA in
+          rB.withUnsafeMutableBufferPointer { yB in
+            for a in 0..<nA {
+              for b in 0..<nB where allowed[a &* nB &+ b] {
+                let pair = a &* nB &+ b
+                let weight = (targets[pair] + mass[pair] * (gValue[pair] + slack[pair])) / slack[pair]
+                subtractScaledPair(weight, sf.baseAddress! + pair &* k,
+                                   from: yA.baseAddress! + a &* k, yB.baseAddress! + b &* k, k)
+              }
+            }
+          }
         }
       }
     }
     return (rA, rB)
   }
-
 
   /// The Newton system for (dx, dm) that does not eliminate the masses of
   /// active pairs (`σ < m`), whose rank-one terms `m/σ` would otherwise
@@ -1130,3 +1147,81 @@ final class InteriorPointSolver {
   }
 }
 
+
+/// `out[t] -= s[t] (m u[t] + c m (s · u))`: one pair's block
+/// `diag(q) + c q qᵀ` (`q = m s`) applied to `u` and subtracted.
+@inline(__always)
+private func subtractPairProduct(_ s: UnsafePointer<Double>, _ m: Double, _ c: Double, _ u: UnsafePointer<Double>,
+                                 from out: UnsafeMutablePointer<Double>, _ k: Int) {
+  let cq = c * (m * dotProduct(s, u, k))
+  let mm = SIMD2<Double>(repeating: m), cc = SIMD2<Double>(repeating: cq)
+  var t = 0
+  while t &+ 2 <= k {
+    store2(load2(out + t) - load2(s + t) * (mm * load2(u + t) + cc), out + t)
+    t &+= 2
+  }
+  if t < k { out[t] -= s[t] * (m * u[t] + cq) }
+}
+
+/// The same block applied to `uA + uB` and added to both `outA` and `outB`.
+@inline(__always)
+private func addPairProduct(_ s: UnsafePointer<Double>, _ m: Double, _ c: Double,
+                            _ uA: UnsafePointer<Double>, _ uB: UnsafePointer<Double>,
+                            to outA: UnsafeMutablePointer<Double>, _ outB: UnsafeMutablePointer<Double>, _ k: Int) {
+  var dot = SIMD2<Double>()
+  var t = 0
+  while t &+ 2 <= k {
+    dot += load2(s + t) * (load2(uA + t) + load2(uB + t))
+    t &+= 2
+  }
+  var sum = dot.sum()
+  if t < k { sum += s[t] * (uA[t] + uB[t]) }
+  let cq = c * (m * sum)
+  let mm = SIMD2<Double>(repeating: m), cc = SIMD2<Double>(repeating: cq)
+  t = 0
+  while t &+ 2 <= k {
+    let v = load2(s + t) * (mm * (load2(uA + t) + load2(uB + t)) + cc)
+    store2(load2(outA + t) + v, outA + t)
+    store2(load2(outB + t) + v, outB + t)
+    t &+= 2
+  }
+  if t < k {
+    let v = s[t] * (m * (uA[t] + uB[t]) + cq)
+    outA[t] += v
+    outB[t] += v
+  }
+}
+
+/// `Σ_t s[t] (uA[t] + uB[t])` over the labels with `s[t] > 0`.
+@inline(__always)
+private func pairRate(_ s: UnsafePointer<Double>, _ uA: UnsafePointer<Double>, _ uB: UnsafePointer<Double>, _ k: Int) -> Double {
+  var sum = SIMD2<Double>()
+  var t = 0
+  while t &+ 2 <= k {
+    let sv = load2(s + t)
+    sum += (sv * (load2(uA + t) + load2(uB + t))).replacing(with: 0, where: .!(sv .> 0))
+    t &+= 2
+  }
+  var total = sum.sum()
+  if t < k && s[t] > 0 { total += s[t] * (uA[t] + uB[t]) }
+  return total
+}
+
+/// `outA[t] -= s[t] w` and `outB[t] -= s[t] w`.
+@inline(__always)
+private func subtractScaledPair(_ w: Double, _ s: UnsafePointer<Double>,
+                                from outA: UnsafeMutablePointer<Double>, _ outB: UnsafeMutablePointer<Double>, _ k: Int) {
+  let ww = SIMD2<Double>(repeating: w)
+  var t = 0
+  while t &+ 2 <= k {
+    let x = load2(s + t) * ww
+    store2(load2(outA + t) - x, outA + t)
+    store2(load2(outB + t) - x, outB + t)
+    t &+= 2
+  }
+  if t < k {
+    let x = s[t] * w
+    outA[t] -= x
+    outB[t] -= x
+  }
+}

@@ -287,7 +287,8 @@ func luSolveFactored(_ a: UnsafePointer<Double>, _ n: Int, _ pivots: UnsafePoint
 }
 
 /// `Σ x[i] y[i]` over `n` entries, in four independent SIMD lanes (the
-/// compiler does not reassociate a plain floating-point reduction).
+/// compiler does not reassociate a plain floating-point reduction), then
+/// pairs, then the last odd entry.
 @inline(__always)
 func dotProduct(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
   var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
@@ -300,11 +301,12 @@ func dotProduct(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int
       * ry.loadUnaligned(fromByteOffset: i &* 8 &+ 32, as: SIMD4<Double>.self)
     i &+= 8
   }
-  var s = (s0 + s1).sum()
-  while i < n {
-    s += x[i] * y[i]
-    i &+= 1
+  while i &+ 2 <= n {
+    s0.lowHalf += load2(x + i) * load2(y + i)
+    i &+= 2
   }
+  var s = (s0 + s1).sum()
+  if i < n { s += x[i] * y[i] }
   return s
 }
 
