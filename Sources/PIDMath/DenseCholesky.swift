@@ -443,3 +443,17 @@ func linearCombination(_ a: Double, _ x: UnsafePointer<Double>, _ b: Double, _ y
   }
   if s < n { out[s] = a * x[s] + b * y[s] }
 }
+
+/// `Σ s[t] (x[t] + y[t])` over `n` entries, in two lanes.
+@inline(__always)
+func dotProductOfSum(_ s: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
+  var sum = SIMD2<Double>()
+  var t = 0
+  while t &+ 2 <= n {
+    sum += load2(s + t) * (load2(x + t) + load2(y + t))
+    t &+= 2
+  }
+  var total = sum.sum()
+  if t < n { total += s[t] * (x[t] + y[t]) }
+  return total
+}
