@@ -301,25 +301,29 @@ final class InteriorPointSolver {
     var inverses = [Double](repeating: 0, count: nA * k * k)
     // With workers, this one forms only the rows of its labels.
     let labels = (0..<k).filter { split?.owns($0) ?? true }
+    // Multipliers fixed to 0 (no mass, or the gauge) get identity rows:
+    // their rows and columns need not be formed.
+    let fixed = (0..<dim).map { i in pB[i] == 0 || pinned[i % k] == i / k }
     let formed = schur.withUnsafeMutableBufferPointer { S in
       inverses.withUnsafeMutableBufferPointer { G in
         coefficient.withUnsafeBufferPointer { C in
-          formSchurComplement(into: S.baseAddress!, inverses: G.baseAddress!, coefficient: C.baseAddress!, labels: labels)
+          formSchurComplement(into: S.baseAddress!, inverses: G.baseAddress!, coefficient: C.baseAddress!,
+                              labels: labels, fixed: fixed)
         }
       }
     }
     guard formed else { return nil }
     if let split { shareSchurRows(&schur, split) }
     schur.withUnsafeMutableBufferPointer { S in
-      for b in 0..<nB {
-        for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b {
-          let i = b * k + t
-          for j in 0..<i { S[i * dim + j] = 0 }
-          for j in (i + 1)..<dim { S[j * dim + i] = 0 }
-          S[i * dim + i] = 1
-        }
+      for i in 0..<dim where fixed[i] {
+        for j in 0..<i { S[i * dim + j] = 0 }
+        for j in (i + 1)..<dim { S[j * dim + i] = 0 }
+        S[i * dim + i] = 1
       }
     }
+    // Fixed multipliers at the front (the gauge of every label is usually
+    // row 0 of B) are a diagonal block the Cholesky need not visit.
+    let leading = fixed.firstIndex(of: false) ?? dim
     var largest = 0.0
     for i in 0..<dim { largest = max(largest, schur[i * dim + i]) }
     // The factor is built in the buffer of the previous step's (the caller
@@ -333,7 +337,7 @@ final class InteriorPointSolver {
       let factored = trial.withUnsafeMutableBufferPointer { T in
         schur.withUnsafeBufferPointer { T.baseAddress!.update(from: $0.baseAddress!, count: dim * dim) }
         for i in 0..<dim { T[i * dim + i] += ridge }
-        return choleskyFactor(T.baseAddress!, dim)
+        return choleskyFactor(T.baseAddress!, dim, diagonalLeading: leading)
       }
       if factored {
         return Factorization(inverses: inverses, schur: trial, coefficient: coefficient, regularized: ridge > largest * 1e-14)
@@ -373,7 +377,7 @@ final class InteriorPointSolver {
   /// a, then its own terms) whatever the blocks and `labels` are: workers
   /// that split the labels produce the same numbers as one process.
   private func formSchurComplement(into S: UnsafeMutablePointer<Double>, inverses: UnsafeMutablePointer<Double>,
-                                   coefficient: UnsafePointer<Double>, labels: [Int]) -> Bool {
+                                   coefficient: UnsafePointer<Double>, labels: [Int], fixed: [Bool]) -> Bool {
     let k = self.k, nA = self.nA, nB = self.nB
     let perRow = max(1, nB * k * k)
     let blockCount = (nA + max(1, Self.schurBlockDoubles / perRow) - 1) / max(1, Self.schurBlockDoubles / perRow)
@@ -394,7 +398,7 @@ final class InteriorPointSolver {
               (inverses + (first + r) * k * k).update(from: space.block, count: k * k)
             }
             prepareCrossDots(space, rows: count)
-            accumulateBlock(space, rows: count, into: S, labels: owned)
+            accumulateBlock(space, rows: count, into: S, labels: owned, skipping: fixed)
           }
           return true
         }
@@ -529,17 +533,20 @@ final class InteriorPointSolver {
   /// for each row a of the block, in order, `B_ab` to the diagonal block
   /// `(b, b)`, then `-B_ab G B_ab'` to block `(b, b')`, `b' <= b`, as
   /// `-(W + x 1ᵀ) diag(q')` with `x = W v' = q ⊙ (G v') + v (z · v')`.
+  /// Rows of `fixed` multipliers, and blocks of columns that are all
+  /// `fixed`, are left alone (the caller overwrites them).
   private func accumulateBlock(_ space: SchurWorkspace, rows: Int, into S: UnsafeMutablePointer<Double>,
-                               labels: UnsafeBufferPointer<Int>) {
+                               labels: UnsafeBufferPointer<Int>, skipping fixed: [Bool]) {
     let k = self.k, nB = self.nB, dim = nB &* k
     let x = space.x
+    let fixedBlock = (0..<nB).map { b in (0..<k).allSatisfy { fixed[b * k + $0] } }
     for b in 0..<nB {
-      for t in labels {
+      for t in labels where !fixed[b &* k &+ t] {
         let row = S + (b &* k &+ t) &* dim
         let w = space.w + (b &* k &+ t) &* rows &* k
         let qt = space.qByLabel + (t &* nB &+ b) &* rows
         let vt = space.vByLabel + (t &* nB &+ b) &* rows
-        for b2 in 0...b {
+        for b2 in 0...b where !fixedBlock[b2] {
           let yt = space.yByLabel + (t &* nB &+ b2) &* rows
           let cross = space.cross + (b &* (b &+ 1) / 2 &+ b2) &* rows
           for r in 0..<rows { x[r] = SIMD2(repeating: qt[r] * yt[r] + vt[r] * cross[r]) }
@@ -556,6 +563,7 @@ final class InteriorPointSolver {
 
   /// The diagonal block's row `t` (entries `0...t`) for `accumulateBlock`:
   /// per row of the block, `+ q_t e_t + v_t q`, then `- (W_t + x) q`.
+  @inline(__always)
   private func accumulateDiagonal(_ space: SchurWorkspace, b: Int, t: Int, into y: UnsafeMutablePointer<Double>, rows: Int) {
     let k = self.k
     let w = space.w + (b &* k &+ t) &* rows &* k

@@ -3,6 +3,11 @@
 /// triangle receives `L`. The strict upper triangle is neither read nor
 /// written.
 ///
+/// The first `diagonalLeading` rows may be declared to have no nonzero
+/// entries left of the diagonal, and their columns none below it (fixed
+/// multipliers at the front): their pivots are then just square roots and
+/// no dot product runs over them.
+///
 /// Returns `false` when a pivot is not positive (the matrix is not
 /// numerically positive definite); the contents are then unspecified.
 ///
@@ -11,23 +16,28 @@
 /// registers for six loads), so that the work is bound by arithmetic
 /// rather than by loads.
 @usableFromInline
-func choleskyFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int) -> Bool {
-  var j = 0
+func choleskyFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int, diagonalLeading f: Int = 0) -> Bool {
+  for i in 0..<min(f, n) {
+    let d = a[i * n + i]
+    guard d > 0, d.isFinite else { return false }
+    a[i * n + i] = d.squareRoot()
+  }
+  var j = min(f, n)
   while j + 3 <= n {
-    guard let pivots = factorColumnTriple(a, n, j) else { return false }
+    guard let pivots = factorColumnTriple(a, n, j, from: f) else { return false }
     var i = j + 3
     while i + 3 <= n {
-      solveRowTriple(a, n, i, j, pivots)
+      solveRowTriple(a, n, i, j, pivots, from: f)
       i += 3
     }
     while i < n {
-      solveRow(a, n, i, j, pivots)
+      solveRow(a, n, i, j, pivots, from: f)
       i += 1
     }
     j += 3
   }
   while j < n {
-    guard factorColumn(a, n, j) else { return false }
+    guard factorColumn(a, n, j, from: f) else { return false }
     j += 1
   }
   return true
@@ -36,11 +46,11 @@ func choleskyFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int) -> Bool {
 /// Columns `j..<j+3` of `L` within their diagonal block: rows `j..<j+3`
 /// of `a` then hold that block of `L` (rows below are not touched).
 /// Returns the block's entries needed by the rows below, or nil when a
-/// pivot is not positive.
+/// pivot is not positive. (Columns before `f` are zero in these rows.)
 @inline(__always)
-private func factorColumnTriple(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ j: Int) -> CholeskyPivots? {
+private func factorColumnTriple(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ j: Int, from f: Int) -> CholeskyPivots? {
   let y0 = a + j * n, y1 = y0 + n, y2 = y1 + n
-  let d = dots3x3(y0, y1, y2, y0, y1, y2, j)
+  let d = dots3x3(y0 + f, y1 + f, y2 + f, y0 + f, y1 + f, y2 + f, j - f)
   var x = y0[j] - d.s00
   guard x > 0, x.isFinite else { return nil }
   let l00 = x.squareRoot()
@@ -70,22 +80,22 @@ private struct CholeskyPivots {
 }
 
 /// Entries `j..<j+3` of rows `i..<i+3` of `L`, from those rows' entries
-/// left of `j` and the factored rows `j..<j+3`.
+/// left of `j` (from `f` on) and the factored rows `j..<j+3`.
 @inline(__always)
-private func solveRowTriple(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ i: Int, _ j: Int, _ p: CholeskyPivots) {
-  let x0 = a + i * n, x1 = x0 + n, x2 = x1 + n
-  let y0 = a + j * n
-  let s = dots3x3(x0, x1, x2, y0, y0 + n, y0 + 2 * n, j)
-  finishRow(x0 + j, s.s00, s.s01, s.s02, p)
-  finishRow(x1 + j, s.s10, s.s11, s.s12, p)
-  finishRow(x2 + j, s.s20, s.s21, s.s22, p)
+private func solveRowTriple(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ i: Int, _ j: Int, _ p: CholeskyPivots, from f: Int) {
+  let x0 = a + i * n + f, x1 = x0 + n, x2 = x1 + n
+  let y0 = a + j * n + f
+  let s = dots3x3(x0, x1, x2, y0, y0 + n, y0 + 2 * n, j - f)
+  finishRow(x0 + (j - f), s.s00, s.s01, s.s02, p)
+  finishRow(x1 + (j - f), s.s10, s.s11, s.s12, p)
+  finishRow(x2 + (j - f), s.s20, s.s21, s.s22, p)
 }
 
 /// `solveRowTriple` for a single row.
 @inline(__always)
-private func solveRow(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ i: Int, _ j: Int, _ p: CholeskyPivots) {
-  let x = a + i * n, y0 = a + j * n
-  finishRow(x + j, dotProduct(x, y0, j), dotProduct(x, y0 + n, j), dotProduct(x, y0 + 2 * n, j), p)
+private func solveRow(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ i: Int, _ j: Int, _ p: CholeskyPivots, from f: Int) {
+  let x = a + i * n + f, y0 = a + j * n + f, m = j - f
+  finishRow(x + m, dotProduct(x, y0, m), dotProduct(x, y0 + n, m), dotProduct(x, y0 + 2 * n, m), p)
 }
 
 /// Three entries of a row of `L` from their values in `A` (at `x`) minus
@@ -101,18 +111,19 @@ private func finishRow(_ x: UnsafeMutablePointer<Double>, _ s0: Double, _ s1: Do
 }
 
 /// Column `j` of `L` (the columns left of it done), one dot product per
-/// entry. Returns false when the pivot is not positive.
+/// entry (over the columns from `f` on). Returns false when the pivot is
+/// not positive.
 @inline(__always)
-private func factorColumn(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ j: Int) -> Bool {
+private func factorColumn(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ j: Int, from f: Int) -> Bool {
   let rowJ = a + j * n
-  let d = rowJ[j] - dotProduct(rowJ, rowJ, j)
+  let d = rowJ[j] - dotProduct(rowJ + f, rowJ + f, j - f)
   guard d > 0, d.isFinite else { return false }
   let ljj = d.squareRoot()
   rowJ[j] = ljj
   let inverse = 1 / ljj
   for i in (j + 1)..<max(j + 1, n) {
     let rowI = a + i * n
-    rowI[j] = (rowI[j] - dotProduct(rowI, rowJ, j)) * inverse
+    rowI[j] = (rowI[j] - dotProduct(rowI + f, rowJ + f, j - f)) * inverse
   }
   return true
 }

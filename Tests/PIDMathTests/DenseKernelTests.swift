@@ -78,6 +78,34 @@ import Testing
     #expect(error <= 1e-10)
   }
 
+  /// A leading diagonal block (fixed multipliers first) is factored by
+  /// square roots alone; the rest as usual.
+  @Test(arguments: [(10, 3), (40, 10), (12, 12), (7, 0), (5, 9)])
+  func leadingDiagonalBlock(n: Int, leading: Int) {
+    var a = Self.positiveDefinite(n, seed: 400 + UInt64(n))
+    for i in 0..<min(leading, n) {
+      for j in 0..<n where j != i {
+        a[i * n + j] = 0
+        a[j * n + i] = 0
+      }
+      a[i * n + i] = Double(i + 2)
+    }
+    var l = a
+    for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { l[i * n + j] = .nan } }
+    let ok = l.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, n, diagonalLeading: leading) }
+    #expect(ok)
+    var error = 0.0
+    for i in 0..<n {
+      for j in 0...i {
+        var s = 0.0
+        for p in 0...j { s += l[i * n + p] * l[j * n + p] }
+        error = max(error, abs(s - a[i * n + j]))
+      }
+      for j in (i + 1)..<max(i + 1, n) { #expect(l[i * n + j].isNaN) }
+    }
+    #expect(error <= 1e-12 * Self.largestAbs(a))
+  }
+
   @Test(arguments: [3, 10, 40]) func indefiniteMatricesAreRefused(n: Int) {
     var a = Self.positiveDefinite(n, seed: 300 + UInt64(n))
     a[(n - 1) * n + (n - 1)] = -1
