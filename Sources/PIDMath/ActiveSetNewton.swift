@@ -136,39 +136,9 @@ extension InteriorPointSolver {
         }
         guard ok else { break }
         // y = D⁻¹ r.
-        for t in 0..<k {
-          for i in 0..<nodes {
-            var s = 0.0
-            for j in 0..<nodes { s += inverse[(t * nodes + i) * nodes + j] * r[t * nodes + j] }
-            y[t * nodes + i] = s
-          }
-        }
+        applyLabelInverses(inverse, r, into: &y)
         // S = Eᵀ D⁻¹ E and its right-hand side Eᵀ y + g.
-        schur.withUnsafeMutableBufferPointer { S in
-          inverse.withUnsafeBufferPointer { G in
-            soft.withUnsafeBufferPointer { sf in
-              for i in 0..<nK {
-                let p1 = active[i]
-                let a1 = p1 / nB, b1 = nA + p1 % nB
-                var e = gValue[p1]
-                for t in 0..<k { e += sf[p1 * k + t] * (y[t * nodes + a1] + y[t * nodes + b1]) }
-                rhs[i] = e
-                for j in i..<nK {
-                  let p2 = active[j]
-                  let a2 = p2 / nB, b2 = nA + p2 % nB
-                  var s = 0.0
-                  for t in 0..<k {
-                    let g = G.baseAddress! + t * nodes * nodes
-                    let w = g[a1 * nodes + a2] + g[a1 * nodes + b2] + g[b1 * nodes + a2] + g[b1 * nodes + b2]
-                    s += sf[p1 * k + t] * sf[p2 * k + t] * w
-                  }
-                  S[i * nK + j] = s
-                  S[j * nK + i] = s
-                }
-              }
-            }
-          }
-        }
+        formActiveSchur(active, inverse: inverse, y: y, into: &schur, rhs: &rhs)
         let factored = schur.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, nK) }
         guard factored else { break }
         schur.withUnsafeBufferPointer { S in
@@ -176,13 +146,8 @@ extension InteriorPointSolver {
         }
         // δz = y - D⁻¹ E w;  δm = w - m g.
         scatterActive(active, rhs, into: &v)
-        for t in 0..<k {
-          for i in 0..<nodes {
-            var s = 0.0
-            for j in 0..<nodes { s += inverse[(t * nodes + i) * nodes + j] * v[t * nodes + j] }
-            dz[t * nodes + i] = y[t * nodes + i] - s
-          }
-        }
+        applyLabelInverses(inverse, v, into: &dz)
+        for i in 0..<(k * nodes) { dz[i] = y[i] - dz[i] }
       }
       var dm = [Double](repeating: 0, count: nK)
       for (i, pair) in active.enumerated() { dm[i] = rhs[i] - mK[i] * gValue[pair] }
@@ -246,6 +211,65 @@ extension InteriorPointSolver {
     restore(saved)
     guard let result = best, result.gapBits < incumbent else { return nil }
     return (result, steps)
+  }
+
+  /// `out_t = G_t x_t` for every label `t`, where `G_t` is the t-th
+  /// `nodes x nodes` block of `inverse` (`nodes = nA + nB`) and vectors are
+  /// label-major (`t * nodes + node`).
+  func applyLabelInverses(_ inverse: [Double], _ x: [Double], into out: inout [Double]) {
+    let nodes = nA + nB
+    inverse.withUnsafeBufferPointer { G in
+      x.withUnsafeBufferPointer { X in
+        out.withUnsafeMutableBufferPointer { Y in
+          for t in 0..<k {
+            let g = G.baseAddress! + t * nodes * nodes, xt = X.baseAddress! + t * nodes
+            for i in 0..<nodes { Y[t * nodes + i] = dotProduct(g + i * nodes, xt, nodes) }
+          }
+        }
+      }
+    }
+  }
+
+  /// The lower triangle of the crossover's `S = Eᵀ D⁻¹ E` (`|K| x |K|`,
+  /// row-major into `S`; the strict upper triangle is not written) and its
+  /// right-hand side `Eᵀ y + g` (into `rhs`), from the label blocks of `D⁻¹`
+  /// (`inverse`, symmetric, as for `applyLabelInverses`).
+  ///
+  /// Row `j` first gathers `R[node][t] = s_j[t] (G_t[a_j][node] +
+  /// G_t[b_j][node])`; then `S_ji = Σ_t s_i[t] (R[a_i][t] + R[b_i][t])` is
+  /// a contiguous dot product over the labels.
+  func formActiveSchur(_ active: [Int], inverse: [Double], y: [Double], into S: inout [Double], rhs: inout [Double]) {
+    let k = self.k, nA = self.nA, nB = self.nB, nodes = nA + nB, nK = active.count
+    var gathered = [Double](repeating: 0, count: nodes * k)
+    S.withUnsafeMutableBufferPointer { Sp in
+      inverse.withUnsafeBufferPointer { G in
+        soft.withUnsafeBufferPointer { sf in
+          gathered.withUnsafeMutableBufferPointer { Rp in
+            let R = Rp.baseAddress!
+            for j in 0..<nK {
+              let pj = active[j]
+              let aj = pj / nB, bj = nA + pj % nB
+              let sj = sf.baseAddress! + pj * k
+              var e = gValue[pj]
+              for t in 0..<k { e += sj[t] * (y[t * nodes + aj] + y[t * nodes + bj]) }
+              rhs[j] = e
+              for t in 0..<k {
+                let g = G.baseAddress! + t * nodes * nodes
+                let ga = g + aj * nodes, gb = g + bj * nodes
+                let st = sj[t]
+                for node in 0..<nodes { R[node &* k &+ t] = st * (ga[node] + gb[node]) }
+              }
+              let row = Sp.baseAddress! + j * nK
+              for i in 0...j {
+                let pi = active[i]
+                let ai = pi / nB, bi = nA + pi % nB
+                row[i] = dotProductOfSum(sf.baseAddress! + pi * k, R + ai * k, R + bi * k, k)
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
   /// Whether multiplier `node` (rows of A, then rows of B) of label `t` is

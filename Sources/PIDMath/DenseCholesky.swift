@@ -1,55 +1,254 @@
 /// In-place Cholesky factorization `A = L Lᵀ` of a symmetric positive
-/// definite `n x n` row-major matrix; the lower triangle receives `L`.
+/// definite `n x n` row-major matrix given by its lower triangle; the lower
+/// triangle receives `L`. The strict upper triangle is neither read nor
+/// written.
+///
+/// The first `diagonalLeading` rows may be declared to have no nonzero
+/// entries left of the diagonal, and their columns none below it (fixed
+/// multipliers at the front): their pivots are then just square roots and
+/// no dot product runs over them.
 ///
 /// Returns `false` when a pivot is not positive (the matrix is not
 /// numerically positive definite); the contents are then unspecified.
+///
+/// Method: the dot-product (Crout) order, three columns of `L` at a time,
+/// each against three rows at a time (`dots3x3`: nine independent sums in
+/// registers for six loads), so that the work is bound by arithmetic
+/// rather than by loads.
 @usableFromInline
-func choleskyFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int) -> Bool {
-  for j in 0..<n {
-    let rowJ = a + j * n
-    let d = rowJ[j] - dotProduct(rowJ, rowJ, j)
+func choleskyFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int, diagonalLeading f: Int = 0) -> Bool {
+  for i in 0..<min(f, n) {
+    let d = a[i * n + i]
     guard d > 0, d.isFinite else { return false }
-    let ljj = d.squareRoot()
-    rowJ[j] = ljj
-    let inverse = 1 / ljj
-    for i in (j + 1)..<max(j + 1, n) {
-      let rowI = a + i * n
-      rowI[j] = (rowI[j] - dotProduct(rowI, rowJ, j)) * inverse
+    a[i * n + i] = d.squareRoot()
+  }
+  var j = min(f, n)
+  while j + 3 <= n {
+    guard let pivots = factorColumnTriple(a, n, j, from: f) else { return false }
+    var i = j + 3
+    while i + 3 <= n {
+      solveRowTriple(a, n, i, j, pivots, from: f)
+      i += 3
     }
+    while i < n {
+      solveRow(a, n, i, j, pivots, from: f)
+      i += 1
+    }
+    j += 3
+  }
+  while j < n {
+    guard factorColumn(a, n, j, from: f) else { return false }
+    j += 1
   }
   return true
 }
 
+/// Columns `j..<j+3` of `L` within their diagonal block: rows `j..<j+3`
+/// of `a` then hold that block of `L` (rows below are not touched).
+/// Returns the block's entries needed by the rows below, or nil when a
+/// pivot is not positive. (Columns before `f` are zero in these rows.)
+@inline(__always)
+private func factorColumnTriple(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ j: Int, from f: Int) -> CholeskyPivots? {
+  let y0 = a + j * n, y1 = y0 + n, y2 = y1 + n
+  let d = dots3x3(y0 + f, y1 + f, y2 + f, y0 + f, y1 + f, y2 + f, j - f)
+  var x = y0[j] - d.s00
+  guard x > 0, x.isFinite else { return nil }
+  let l00 = x.squareRoot()
+  let l10 = (y1[j] - d.s10) / l00
+  let l20 = (y2[j] - d.s20) / l00
+  x = y1[j + 1] - d.s11 - l10 * l10
+  guard x > 0, x.isFinite else { return nil }
+  let l11 = x.squareRoot()
+  let l21 = (y2[j + 1] - d.s21 - l20 * l10) / l11
+  x = y2[j + 2] - d.s22 - l20 * l20 - l21 * l21
+  guard x > 0, x.isFinite else { return nil }
+  let l22 = x.squareRoot()
+  y0[j] = l00
+  y1[j] = l10
+  y1[j + 1] = l11
+  y2[j] = l20
+  y2[j + 1] = l21
+  y2[j + 2] = l22
+  return CholeskyPivots(l10: l10, l20: l20, l21: l21, inverse0: 1 / l00, inverse1: 1 / l11, inverse2: 1 / l22)
+}
+
+/// The diagonal block of three columns of `L` as the rows below use it.
+private struct CholeskyPivots {
+  var l10: Double, l20: Double, l21: Double
+  /// Reciprocals of the three diagonal entries.
+  var inverse0: Double, inverse1: Double, inverse2: Double
+}
+
+/// Entries `j..<j+3` of rows `i..<i+3` of `L`, from those rows' entries
+/// left of `j` (from `f` on) and the factored rows `j..<j+3`.
+@inline(__always)
+private func solveRowTriple(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ i: Int, _ j: Int, _ p: CholeskyPivots, from f: Int) {
+  let x0 = a + i * n + f, x1 = x0 + n, x2 = x1 + n
+  let y0 = a + j * n + f
+  let s = dots3x3(x0, x1, x2, y0, y0 + n, y0 + 2 * n, j - f)
+  finishRow(x0 + (j - f), s.s00, s.s01, s.s02, p)
+  finishRow(x1 + (j - f), s.s10, s.s11, s.s12, p)
+  finishRow(x2 + (j - f), s.s20, s.s21, s.s22, p)
+}
+
+/// `solveRowTriple` for a single row.
+@inline(__always)
+private func solveRow(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ i: Int, _ j: Int, _ p: CholeskyPivots, from f: Int) {
+  let x = a + i * n + f, y0 = a + j * n + f, m = j - f
+  finishRow(x + m, dotProduct(x, y0, m), dotProduct(x, y0 + n, m), dotProduct(x, y0 + 2 * n, m), p)
+}
+
+/// Three entries of a row of `L` from their values in `A` (at `x`) minus
+/// the dot products with the rows above the diagonal block.
+@inline(__always)
+private func finishRow(_ x: UnsafeMutablePointer<Double>, _ s0: Double, _ s1: Double, _ s2: Double, _ p: CholeskyPivots) {
+  let u0 = (x[0] - s0) * p.inverse0
+  let u1 = (x[1] - s1 - u0 * p.l10) * p.inverse1
+  let u2 = (x[2] - s2 - u0 * p.l20 - u1 * p.l21) * p.inverse2
+  x[0] = u0
+  x[1] = u1
+  x[2] = u2
+}
+
+/// Column `j` of `L` (the columns left of it done), one dot product per
+/// entry (over the columns from `f` on). Returns false when the pivot is
+/// not positive.
+@inline(__always)
+private func factorColumn(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ j: Int, from f: Int) -> Bool {
+  let rowJ = a + j * n
+  let d = rowJ[j] - dotProduct(rowJ + f, rowJ + f, j - f)
+  guard d > 0, d.isFinite else { return false }
+  let ljj = d.squareRoot()
+  rowJ[j] = ljj
+  let inverse = 1 / ljj
+  for i in (j + 1)..<max(j + 1, n) {
+    let rowI = a + i * n
+    rowI[j] = (rowI[j] - dotProduct(rowI + f, rowJ + f, j - f)) * inverse
+  }
+  return true
+}
+
+/// The nine dot products `x_r · y_c` (r, c in 0..<3) over the first `n`
+/// entries, each summed in two lanes.
+@inline(__always)
+private func dots3x3(_ x0: UnsafePointer<Double>, _ x1: UnsafePointer<Double>, _ x2: UnsafePointer<Double>,
+                     _ y0: UnsafePointer<Double>, _ y1: UnsafePointer<Double>, _ y2: UnsafePointer<Double>,
+                     _ n: Int) -> Dots3x3 {
+  var s00 = SIMD2<Double>(), s01 = SIMD2<Double>(), s02 = SIMD2<Double>()
+  var s10 = SIMD2<Double>(), s11 = SIMD2<Double>(), s12 = SIMD2<Double>()
+  var s20 = SIMD2<Double>(), s21 = SIMD2<Double>(), s22 = SIMD2<Double>()
+  var p = 0
+  while p &+ 2 <= n {
+    let a0 = load2(x0 + p), a1 = load2(x1 + p), a2 = load2(x2 + p)
+    let b0 = load2(y0 + p), b1 = load2(y1 + p), b2 = load2(y2 + p)
+    s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2
+    s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2
+    s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2
+    p &+= 2
+  }
+  var d = Dots3x3(s00: s00.sum(), s01: s01.sum(), s02: s02.sum(),
+                  s10: s10.sum(), s11: s11.sum(), s12: s12.sum(),
+                  s20: s20.sum(), s21: s21.sum(), s22: s22.sum())
+  if p < n {
+    d.s00 += x0[p] * y0[p]; d.s01 += x0[p] * y1[p]; d.s02 += x0[p] * y2[p]
+    d.s10 += x1[p] * y0[p]; d.s11 += x1[p] * y1[p]; d.s12 += x1[p] * y2[p]
+    d.s20 += x2[p] * y0[p]; d.s21 += x2[p] * y1[p]; d.s22 += x2[p] * y2[p]
+  }
+  return d
+}
+
+private struct Dots3x3 {
+  var s00: Double, s01: Double, s02: Double
+  var s10: Double, s11: Double, s12: Double
+  var s20: Double, s21: Double, s22: Double
+}
+
 /// Solves `L Lᵀ x = b` in place (`b` becomes `x`) with the factor from
-/// `choleskyFactor`.
+/// `choleskyFactor` (only the lower triangle is read). Both substitutions
+/// run along the contiguous rows of `L`: dot products forward, updates of
+/// the remaining right-hand side backward.
 @usableFromInline
 func choleskySolve(_ l: UnsafePointer<Double>, _ n: Int, _ b: UnsafeMutablePointer<Double>) {
   for i in 0..<n {
     let row = l + i * n
     b[i] = (b[i] - dotProduct(row, b, i)) / row[i]
   }
-  for i in stride(from: n - 1, through: 0, by: -1) {
-    var s = b[i]
-    for p in (i + 1)..<max(i + 1, n) { s -= l[p * n + i] * b[p] }
-    b[i] = s / l[i * n + i]
+  var i = n - 1
+  while i >= 0 {
+    let row = l + i * n
+    let x = b[i] / row[i]
+    b[i] = x
+    subtractMultiple(x, of: row, from: b, i)
+    i -= 1
   }
 }
 
 /// Replaces a symmetric positive definite `n x n` matrix by its inverse.
 /// Returns `false` if it is not numerically positive definite.
+///
+/// `A⁻¹ = L⁻ᵀ L⁻¹`: the factor is inverted in place, then the product is
+/// accumulated row by row of `L⁻¹` (about `n³/2` multiply-adds in all,
+/// every inner loop over contiguous entries). `scratch` holds `n * n + n`
+/// doubles.
 @usableFromInline
 func invertPositiveDefinite(_ a: UnsafeMutablePointer<Double>, _ n: Int, scratch: UnsafeMutablePointer<Double>) -> Bool {
-  // scratch: n*n + n doubles.
   let factor = scratch
-  let column = scratch + n * n
+  let row = scratch + n * n
   factor.update(from: a, count: n * n)
   guard choleskyFactor(factor, n) else { return false }
-  for j in 0..<n {
-    for i in 0..<n { column[i] = i == j ? 1 : 0 }
-    choleskySolve(factor, n, column)
-    for i in 0..<n { a[i * n + j] = column[i] }
+  invertLowerTriangular(factor, n, scratch: row)
+  // Lower triangle of Xᵀ X with X = L⁻¹: row p of X adds
+  // X[p][i] X[p][0...i] to row i of the result, for i <= p.
+  for i in 0..<n { (a + i * n).update(repeating: 0, count: i + 1) }
+  for p in 0..<n {
+    let x = factor + p * n
+    for i in 0...p {
+      let c = x[i]
+      guard c != 0 else { continue }
+      subtractMultiple(-c, of: x, from: a + i * n, i + 1)
+    }
+  }
+  for i in 0..<n {
+    for j in 0..<i { a[j * n + i] = a[i * n + j] }
   }
   return true
+}
+
+/// Replaces the lower triangular factor `L` (lower triangle of `l`, as
+/// from `choleskyFactor`) by `L⁻¹`, row by row: row `i` of `L⁻¹` is
+/// `-(1/L_ii) Σ_{p<i} L_ip (row p of L⁻¹)` plus `1/L_ii` on the diagonal.
+/// `scratch` holds `n` doubles.
+@usableFromInline
+func invertLowerTriangular(_ l: UnsafeMutablePointer<Double>, _ n: Int, scratch row: UnsafeMutablePointer<Double>) {
+  for i in 0..<n {
+    let li = l + i * n
+    row.update(repeating: 0, count: i)
+    for p in 0..<i {
+      let c = li[p]
+      guard c != 0 else { continue }
+      subtractMultiple(c, of: l + p * n, from: row, p + 1)
+    }
+    let inverse = 1 / li[i]
+    for j in 0..<i { li[j] = row[j] * inverse }
+    li[i] = inverse
+  }
+}
+
+/// `y[i] -= c * x[i]` for `i` in `0..<n`.
+@inline(__always)
+func subtractMultiple(_ c: Double, of x: UnsafePointer<Double>, from y: UnsafeMutablePointer<Double>, _ n: Int) {
+  let cc = SIMD2<Double>(repeating: c)
+  var i = 0
+  while i &+ 4 <= n {
+    store2(load2(y + i) - cc * load2(x + i), y + i)
+    store2(load2(y + (i &+ 2)) - cc * load2(x + (i &+ 2)), y + (i &+ 2))
+    i &+= 4
+  }
+  if i &+ 2 <= n {
+    store2(load2(y + i) - cc * load2(x + i), y + i)
+    i &+= 2
+  }
+  if i < n { y[i] -= c * x[i] }
 }
 
 /// LU factorization with partial pivoting of a general `n x n` row-major
@@ -99,23 +298,173 @@ func luSolveFactored(_ a: UnsafePointer<Double>, _ n: Int, _ pivots: UnsafePoint
 }
 
 /// `Σ x[i] y[i]` over `n` entries, in four independent SIMD lanes (the
-/// compiler does not reassociate a plain floating-point reduction).
+/// compiler does not reassociate a plain floating-point reduction), then
+/// pairs, then the last odd entry.
 @inline(__always)
 func dotProduct(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
   var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
   let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
   var i = 0
-  while i + 8 <= n {
-    s0 += rx.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
-      * ry.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
-    s1 += rx.loadUnaligned(fromByteOffset: i * 8 + 32, as: SIMD4<Double>.self)
-      * ry.loadUnaligned(fromByteOffset: i * 8 + 32, as: SIMD4<Double>.self)
-    i += 8
+  while i &+ 8 <= n {
+    s0 += rx.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self)
+      * ry.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self)
+    s1 += rx.loadUnaligned(fromByteOffset: i &* 8 &+ 32, as: SIMD4<Double>.self)
+      * ry.loadUnaligned(fromByteOffset: i &* 8 &+ 32, as: SIMD4<Double>.self)
+    i &+= 8
+  }
+  while i &+ 2 <= n {
+    s0.lowHalf += load2(x + i) * load2(y + i)
+    i &+= 2
   }
   var s = (s0 + s1).sum()
-  while i < n {
-    s += x[i] * y[i]
-    i += 1
-  }
+  if i < n { s += x[i] * y[i] }
   return s
+}
+
+/// Two doubles from a possibly unaligned address.
+@inline(__always)
+func load2(_ p: UnsafePointer<Double>) -> SIMD2<Double> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Double>.self)
+}
+
+/// Stores two doubles at a possibly unaligned address.
+@inline(__always)
+func store2(_ v: SIMD2<Double>, _ p: UnsafeMutablePointer<Double>) {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Double>.self)
+}
+
+/// `y[s] -= (w[s] + x) * q[s]` for `s` in `0..<n`.
+@inline(__always)
+func subtractScaledSum(_ w: UnsafePointer<Double>, _ x: Double, times q: UnsafePointer<Double>,
+                       from y: UnsafeMutablePointer<Double>, _ n: Int) {
+  let xx = SIMD2<Double>(repeating: x)
+  var s = 0
+  while s &+ 4 <= n {
+    store2(load2(y + s) - (load2(w + s) + xx) * load2(q + s), y + s)
+    store2(load2(y + (s &+ 2)) - (load2(w + (s &+ 2)) + xx) * load2(q + (s &+ 2)), y + (s &+ 2))
+    s &+= 4
+  }
+  if s &+ 2 <= n {
+    store2(load2(y + s) - (load2(w + s) + xx) * load2(q + s), y + s)
+    s &+= 2
+  }
+  if s < n { y[s] -= (w[s] + x) * q[s] }
+}
+
+/// `y[s] -= Σ_r (w[r k + s] + x[r]) * q[r k + s]` for `s` in `0..<k`, the
+/// terms subtracted in order of `r` (`x` holds each `x[r]` twice).
+@inline(__always)
+func subtractScaledSums(_ w: UnsafePointer<Double>, _ x: UnsafePointer<SIMD2<Double>>, times q: UnsafePointer<Double>,
+                        from y: UnsafeMutablePointer<Double>, rows: Int, k: Int) {
+  var s = 0
+  while s &+ 8 <= k {
+    var y0 = load2(y + s), y1 = load2(y + (s &+ 2)), y2 = load2(y + (s &+ 4)), y3 = load2(y + (s &+ 6))
+    var o = s
+    for r in 0..<rows {
+      let xr = x[r]
+      y0 -= (load2(w + o) + xr) * load2(q + o)
+      y1 -= (load2(w + (o &+ 2)) + xr) * load2(q + (o &+ 2))
+      y2 -= (load2(w + (o &+ 4)) + xr) * load2(q + (o &+ 4))
+      y3 -= (load2(w + (o &+ 6)) + xr) * load2(q + (o &+ 6))
+      o &+= k
+    }
+    store2(y0, y + s)
+    store2(y1, y + (s &+ 2))
+    store2(y2, y + (s &+ 4))
+    store2(y3, y + (s &+ 6))
+    s &+= 8
+  }
+  while s &+ 2 <= k {
+    var y0 = load2(y + s)
+    var o = s
+    for r in 0..<rows {
+      y0 -= (load2(w + o) + x[r]) * load2(q + o)
+      o &+= k
+    }
+    store2(y0, y + s)
+    s &+= 2
+  }
+  if s < k {
+    var y0 = y[s]
+    var o = s
+    for r in 0..<rows {
+      y0 -= (w[o] + x[r][0]) * q[o]
+      o &+= k
+    }
+    y[s] = y0
+  }
+}
+
+/// `out[s] = Σ_{u<n} c[u cs] * m[u ms + s]` for `s` in `0..<k`, summed
+/// from 0 in order of `u` (a combination of `n` rows of length `k`).
+@inline(__always)
+func combineRows(_ c: UnsafePointer<Double>, stride cs: Int, _ m: UnsafePointer<Double>, stride ms: Int,
+                 count n: Int, into out: UnsafeMutablePointer<Double>, _ k: Int) {
+  var s = 0
+  while s &+ 8 <= k {
+    var y0 = SIMD2<Double>(), y1 = SIMD2<Double>(), y2 = SIMD2<Double>(), y3 = SIMD2<Double>()
+    var o = s, p = 0
+    for _ in 0..<n {
+      let cu = SIMD2<Double>(repeating: c[p])
+      y0 += cu * load2(m + o)
+      y1 += cu * load2(m + (o &+ 2))
+      y2 += cu * load2(m + (o &+ 4))
+      y3 += cu * load2(m + (o &+ 6))
+      o &+= ms
+      p &+= cs
+    }
+    store2(y0, out + s)
+    store2(y1, out + (s &+ 2))
+    store2(y2, out + (s &+ 4))
+    store2(y3, out + (s &+ 6))
+    s &+= 8
+  }
+  while s &+ 2 <= k {
+    var y0 = SIMD2<Double>()
+    var o = s, p = 0
+    for _ in 0..<n {
+      y0 += SIMD2<Double>(repeating: c[p]) * load2(m + o)
+      o &+= ms
+      p &+= cs
+    }
+    store2(y0, out + s)
+    s &+= 2
+  }
+  if s < k {
+    var y0 = 0.0
+    var o = s, p = 0
+    for _ in 0..<n {
+      y0 += c[p] * m[o]
+      o &+= ms
+      p &+= cs
+    }
+    out[s] = y0
+  }
+}
+
+/// `out[s] = a * x[s] + b * y[s]` for `s` in `0..<n`.
+@inline(__always)
+func linearCombination(_ a: Double, _ x: UnsafePointer<Double>, _ b: Double, _ y: UnsafePointer<Double>,
+                       into out: UnsafeMutablePointer<Double>, _ n: Int) {
+  let aa = SIMD2<Double>(repeating: a), bb = SIMD2<Double>(repeating: b)
+  var s = 0
+  while s &+ 2 <= n {
+    store2(aa * load2(x + s) + bb * load2(y + s), out + s)
+    s &+= 2
+  }
+  if s < n { out[s] = a * x[s] + b * y[s] }
+}
+
+/// `Σ s[t] (x[t] + y[t])` over `n` entries, in two lanes.
+@inline(__always)
+func dotProductOfSum(_ s: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
+  var sum = SIMD2<Double>()
+  var t = 0
+  while t &+ 2 <= n {
+    sum += load2(s + t) * (load2(x + t) + load2(y + t))
+    t &+= 2
+  }
+  var total = sum.sum()
+  if t < n { total += s[t] * (x[t] + y[t]) }
+  return total
 }
