@@ -46,12 +46,7 @@ let package = Package(
         "PIDMath", "PIDData", "Cluster",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
-    // Linked as a position-dependent executable: no start-up relocation of
-    // its 28 MB (about 38,000 relative relocations, each a copy-on-write
-    // page fault), about 1 ms of every run (scripts/bench-pid.py).
-    .executableTarget(
-      name: "pidbounds", dependencies: ["PIDCommands"],
-      linkerSettings: [.unsafeFlags(["-Xlinker", "-no-pie"])]),
+    .executableTarget(name: "pidbounds", dependencies: ["PIDCommands"]),
 
     .testTarget(
       name: "PIDMathTests",
