@@ -326,8 +326,9 @@ final class InteriorPointSolver {
     let leading = fixed.firstIndex(of: false) ?? dim
     var largest = 0.0
     for i in 0..<dim { largest = max(largest, schur[i * dim + i]) }
-    // The factor is built in the buffer of the previous step's (the caller
-    // no longer holds it; if it did, the first write would copy).
+    // The factor is built in the buffer of the previous step's factor (the
+    // caller no longer holds that one; if it did, the first write would
+    // copy).
     var trial: [Double] = []
     swap(&trial, &buffers.factored)
     defer { buffers.factored = trial }

@@ -353,46 +353,79 @@ func subtractScaledSum(_ w: UnsafePointer<Double>, _ x: Double, times q: UnsafeP
 
 /// `y[s] -= Σ_r (w[r k + s] + x[r]) * q[r k + s]` for `s` in `0..<k`, the
 /// terms subtracted in order of `r` (`x` holds each `x[r]` twice).
+///
+/// Passes over `r` take 8 columns at a time, and the last one all the
+/// remaining ones (up to 15): every pass keeps 4 to 8 independent sums in
+/// registers (one dependent chain per pass is latency-bound for small k).
 @inline(__always)
 func subtractScaledSums(_ w: UnsafePointer<Double>, _ x: UnsafePointer<SIMD2<Double>>, times q: UnsafePointer<Double>,
                         from y: UnsafeMutablePointer<Double>, rows: Int, k: Int) {
   var s = 0
-  while s &+ 8 <= k {
-    var y0 = load2(y + s), y1 = load2(y + (s &+ 2)), y2 = load2(y + (s &+ 4)), y3 = load2(y + (s &+ 6))
-    var o = s
-    for r in 0..<rows {
-      let xr = x[r]
-      y0 -= (load2(w + o) + xr) * load2(q + o)
-      y1 -= (load2(w + (o &+ 2)) + xr) * load2(q + (o &+ 2))
-      y2 -= (load2(w + (o &+ 4)) + xr) * load2(q + (o &+ 4))
-      y3 -= (load2(w + (o &+ 6)) + xr) * load2(q + (o &+ 6))
-      o &+= k
-    }
-    store2(y0, y + s)
-    store2(y1, y + (s &+ 2))
-    store2(y2, y + (s &+ 4))
-    store2(y3, y + (s &+ 6))
+  while k &- s >= 16 {
+    scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 4, odd: false)
     s &+= 8
   }
-  while s &+ 2 <= k {
-    var y0 = load2(y + s)
-    var o = s
-    for r in 0..<rows {
-      y0 -= (load2(w + o) + x[r]) * load2(q + o)
-      o &+= k
-    }
-    store2(y0, y + s)
-    s &+= 2
+  switch k &- s {
+  case 1: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 0, odd: true)
+  case 2: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 1, odd: false)
+  case 3: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 1, odd: true)
+  case 4: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 2, odd: false)
+  case 5: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 2, odd: true)
+  case 6: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 3, odd: false)
+  case 7: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 3, odd: true)
+  case 8: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 4, odd: false)
+  case 9: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 4, odd: true)
+  case 10: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 5, odd: false)
+  case 11: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 5, odd: true)
+  case 12: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 6, odd: false)
+  case 13: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 6, odd: true)
+  case 14: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 7, odd: false)
+  case 15: scaledSumsPass(w, x, q, y, rows: rows, k: k, from: s, pairs: 7, odd: true)
+  default: break
   }
-  if s < k {
-    var y0 = y[s]
-    var o = s
-    for r in 0..<rows {
-      y0 -= (w[o] + x[r][0]) * q[o]
-      o &+= k
+}
+
+/// One pass of `subtractScaledSums` over columns `s..<s + 2 pairs (+ 1 if
+/// odd)`, `pairs <= 7`. Called with constant `pairs` and `odd`, so that the
+/// conditions fold away.
+@inline(__always)
+private func scaledSumsPass(_ w: UnsafePointer<Double>, _ x: UnsafePointer<SIMD2<Double>>, _ q: UnsafePointer<Double>,
+                            _ y: UnsafeMutablePointer<Double>, rows: Int, k: Int, from s: Int, pairs: Int, odd: Bool) {
+  var y0 = SIMD2<Double>(), y1 = SIMD2<Double>(), y2 = SIMD2<Double>(), y3 = SIMD2<Double>()
+  var y4 = SIMD2<Double>(), y5 = SIMD2<Double>(), y6 = SIMD2<Double>()
+  let last = s &+ 2 &* pairs
+  if pairs > 0 { y0 = load2(y + s) }
+  if pairs > 1 { y1 = load2(y + (s &+ 2)) }
+  if pairs > 2 { y2 = load2(y + (s &+ 4)) }
+  if pairs > 3 { y3 = load2(y + (s &+ 6)) }
+  if pairs > 4 { y4 = load2(y + (s &+ 8)) }
+  if pairs > 5 { y5 = load2(y + (s &+ 10)) }
+  if pairs > 6 { y6 = load2(y + (s &+ 12)) }
+  var ys = odd ? y[last] : 0
+  var o = s
+  for r in 0..<rows {
+    let xr = x[r]
+    if pairs > 0 { y0 -= (load2(w + o) + xr) * load2(q + o) }
+    if pairs > 1 { y1 -= (load2(w + (o &+ 2)) + xr) * load2(q + (o &+ 2)) }
+    if pairs > 2 { y2 -= (load2(w + (o &+ 4)) + xr) * load2(q + (o &+ 4)) }
+    if pairs > 3 { y3 -= (load2(w + (o &+ 6)) + xr) * load2(q + (o &+ 6)) }
+    if pairs > 4 { y4 -= (load2(w + (o &+ 8)) + xr) * load2(q + (o &+ 8)) }
+    if pairs > 5 { y5 -= (load2(w + (o &+ 10)) + xr) * load2(q + (o &+ 10)) }
+    if pairs > 6 { y6 -= (load2(w + (o &+ 12)) + xr) * load2(q + (o &+ 12)) }
+    if odd {
+      let i = o &+ 2 &* pairs
+      ys -= (w[i] + xr[0]) * q[i]
     }
-    y[s] = y0
+    o &+= k
   }
+  if pairs > 0 { store2(y0, y + s) }
+  if pairs > 1 { store2(y1, y + (s &+ 2)) }
+  if pairs > 2 { store2(y2, y + (s &+ 4)) }
+  if pairs > 3 { store2(y3, y + (s &+ 6)) }
+  if pairs > 4 { store2(y4, y + (s &+ 8)) }
+  if pairs > 5 { store2(y5, y + (s &+ 10)) }
+  if pairs > 6 { store2(y6, y + (s &+ 12)) }
+  if odd { y[last] = ys }
 }
 
 /// `out[s] = Σ_{u<n} c[u cs] * m[u ms + s]` for `s` in `0..<k`, summed
