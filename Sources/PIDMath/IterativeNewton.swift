@@ -128,7 +128,7 @@ extension InteriorPointSolver {
               }
             }
             for b in 0..<nB where !isFreeB(b, t) { u[b] = 0 }
-            choleskySolveByRows(F.baseAddress! + t * nB * nB, nB, u)
+            choleskySolve(F.baseAddress! + t * nB * nB, nB, u)
             for b in 0..<nB { yb[b] = isFreeB(b, t) ? u[b] : 0 }
             for a in 0..<nA {
               let i = inv[t * nA + a]
@@ -335,7 +335,7 @@ extension InteriorPointSolver {
           for j in 0..<nB {
             let column = G.baseAddress! + j * nB  // symmetric: column j as row j
             for i in 0..<nB { column[i] = i == j ? 1 : 0 }
-            if isFreeB(j, t) { choleskySolveByRows(L, nB, column) } else { column[j] = 0 }
+            if isFreeB(j, t) { choleskySolve(L, nB, column) } else { column[j] = 0 }
             for i in 0..<nB where !isFreeB(i, t) { column[i] = 0 }
           }
         }
@@ -366,26 +366,6 @@ extension InteriorPointSolver {
       }
     }
     return sum.map { $0 > 0 ? 1 / $0 : 1 }
-  }
-}
-
-/// `choleskySolve` with the backward substitution by rows of `L` (an
-/// update of the remaining right-hand side with the contiguous row `i`
-/// instead of a strided column): the same solution, a different rounding
-/// order, several times faster for `n` in the hundreds.
-@inline(__always)
-func choleskySolveByRows(_ l: UnsafePointer<Double>, _ n: Int, _ b: UnsafeMutablePointer<Double>) {
-  for i in 0..<n {
-    let row = l + i * n
-    b[i] = (b[i] - dotProduct(row, b, i)) / row[i]
-  }
-  var i = n - 1
-  while i >= 0 {
-    let row = l + i * n
-    let x = b[i] / row[i]
-    b[i] = x
-    for p in 0..<i { b[p] -= x * row[p] }
-    i -= 1
   }
 }
 
