@@ -352,7 +352,9 @@ struct CheckpointTests {
     process.waitUntilExit()
     usleep(500_000)
     #expect(seen >= 8 && seen < 60, "checkpoint had \(seen) records when killed")
-    let resumed = try Run.pidbounds(arguments(checkpoint, 60), mpiRanks: 2)
+    // mpirun's timeout only guards against a hang: the debug binary on a
+    // loaded CI machine needs well over a minute for the remaining replicates.
+    let resumed = try Run.pidbounds(arguments(checkpoint, 60), mpiRanks: 2, timeout: 300)
     #expect(resumed.status == 0, "\(resumed.stderr)")
     guard case .object(let a)? = reference.json, case .object(let b)? = resumed.json else {
       Issue.record("no JSON")
@@ -426,7 +428,7 @@ struct PermutationTests {
       return .object(members.filter { $0.0 != "ranks" })
     }
     for ranks in [1, 3] {
-      let run = try Run.pidbounds(arguments, mpiRanks: ranks)
+      let run = try Run.pidbounds(arguments, mpiRanks: ranks, timeout: 300)
       #expect(run.status == 0, "\(run.stderr)")
       #expect(strip(run.json) == strip(plain.json), "\(ranks) ranks differ")
     }
@@ -462,7 +464,7 @@ struct BiasTests {
     let run = try Run.pidbounds([
       "estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--x1x2y", dir + "/dl.csv",
       "--codes", "--bootstrap", "30", "--permutations", "39", "--seed", "5", "--format", "json",
-    ], mpiRanks: MPITests.mpirunAvailable ? 2 : nil, timeout: 600)
+    ], mpiRanks: MPITests.mpirunAvailable ? 2 : nil, timeout: 1200)  // 65 s idle (debug), a hang guard
     #expect(run.status == 0, "\(run.stderr)")
     let report = try #require(run.json)
     // The plug-in synergy of DL is about (n1 n2 - 1)(k - 1) / (2 N ln 2).
