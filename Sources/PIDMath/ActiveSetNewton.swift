@@ -38,13 +38,15 @@ extension InteriorPointSolver {
 
   /// Runs the crossover from the current iterate with `K` = the pairs whose
   /// mass exceeds their slack. Returns the best certificate reached if it
-  /// improves on `incumbent`, else nil; the iterate is restored either way.
+  /// improves on `incumbent` (else nil) and the Newton steps taken, which
+  /// count whether or not the attempt succeeded; the iterate is restored
+  /// either way.
   func crossover(targetGap: Double, incumbent: Double, maximumSteps: Int = 20,
-                 maximumActive: Int = .max) -> (outcome: Outcome, newtonSteps: Int)? {
+                 maximumActive: Int = .max) -> (outcome: Outcome?, newtonSteps: Int) {
     let k = self.k, nA = self.nA, nB = self.nB
     var active = [Int]()
     for pair in 0..<(nA * nB) where pairAllowed[pair] && slack[pair] < mass[pair] { active.append(pair) }
-    guard !active.isEmpty, active.count <= maximumActive else { return nil }
+    guard !active.isEmpty, active.count <= maximumActive else { return (nil, 0) }
     let saved = save()
     var nK = active.count
     var mK = active.map { mass[$0] }
@@ -209,7 +211,7 @@ extension InteriorPointSolver {
       if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
     }
     restore(saved)
-    guard let result = best, result.gapBits < incumbent else { return nil }
+    guard let result = best, result.gapBits < incumbent else { return (nil, steps) }
     return (result, steps)
   }
 

@@ -939,6 +939,9 @@ final class InteriorPointSolver {
     var best: Outcome? = nil
     var lastImprovement = 0
     var crossoverAttempts = 0
+    // Newton steps of crossovers that were given up: not part of the path's
+    // step count (which paces the loop) but reported.
+    var discardedSteps = 0
     var iterativeFailed = false
     lastIterations = 0
     let crossoverLevels = usesIterativeSystems ? Self.earlyCrossoverLevels : Self.crossoverLevels
@@ -960,13 +963,16 @@ final class InteriorPointSolver {
         // while that is not much larger than the path's own Schur
         // complement (a 200x15x16 table has |K| ~ 2000 against 240 rows;
         // its failed crossovers took 2.8 s of a 2.9 s solve).
-        if let (outcome, newtonSteps) = crossover(
+        let (tried, newtonSteps) = crossover(
           targetGap: options.targetGap, incumbent: best?.gapBits ?? .infinity,
-          maximumActive: usesIterativeSystems ? .max : max(500, 2 * nB * k)) {
+          maximumActive: usesIterativeSystems ? .max : max(500, 2 * nB * k))
+        if let outcome = tried {
           steps += newtonSteps
           best = outcome
           lastImprovement = steps
           if outcome.gapBits <= options.targetGap { break }
+        } else {
+          discardedSteps += newtonSteps
         }
       }
       if complementarity / naturalLogOf2 < max(1e4 * options.targetGap, 1e-6) {
@@ -1059,7 +1065,7 @@ final class InteriorPointSolver {
     let outcome = certify()
     if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
     var result = best!
-    result.steps = steps
+    result.steps = steps + discardedSteps
     return result
   }
 
