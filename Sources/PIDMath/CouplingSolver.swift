@@ -166,8 +166,11 @@ final class InteriorPointSolver {
   /// The same for large problems, whose crossover steps (matrix-free) cost
   /// far less than an interior-point step: tried from early on.
   static let earlyCrossoverLevels = [1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 1e-9, 1e-11]
-  /// Most centrality correctors per step (`centralityCorrected`).
-  static let centralityCorrectors = 3
+  /// Most centrality correctors per step (`centralityCorrected`). Each
+  /// costs a solve (about a tenth of a step at 20x20x10): a third one, or
+  /// correcting steps already longer than 0.9, saved fewer steps than it
+  /// cost.
+  static let centralityCorrectors = 2
 
   init(pA: [Double], pB: [Double], nA: Int, nB: Int, k: Int) {
     self.nA = nA
@@ -1102,18 +1105,19 @@ final class InteriorPointSolver {
   }
 
   /// Gondzio's multiple centrality correctors (at most
-  /// `centralityCorrectors`): each moves the pair targets of `step` so that
-  /// the products `m σ` at a longer trial step fall in `[τ/10, 10 τ]`, and
-  /// solves again with the same factorization. A corrected direction is kept
-  /// only if its step bound grows by at least a tenth of the increase
-  /// sought. Returns `step` or an improvement of it. One solve each, cheap
-  /// next to the factorization; the predictor–corrector steps were held to
-  /// about half their length by a few badly centred pairs.
+  /// `centralityCorrectors`, while the step bound is below 0.9): each moves
+  /// the pair targets of `step` so that the products `m σ` at a longer trial
+  /// step fall in `[τ/10, 10 τ]`, and solves again with the same
+  /// factorization. A corrected direction is kept only if its step bound
+  /// grows by at least a tenth of the increase sought. Returns `step` or an
+  /// improvement of it. One solve each, cheap next to the factorization;
+  /// the predictor–corrector steps were held to about half their length by
+  /// a few badly centred pairs.
   func centralityCorrected(_ step: Step, targets: [Double], tau: Double,
                            factorization f: Factorization?, augmented: AugmentedSystem?) -> Step {
     var best = step
     var targets = targets
-    for _ in 0..<Self.centralityCorrectors where best.bound < 0.99 {
+    for _ in 0..<Self.centralityCorrectors where best.bound < 0.9 {
       let trial = min(1, best.bound + 0.2)
       for pair in 0..<mass.count where pairAllowed[pair] {
         let product = (mass[pair] + trial * best.dm[pair]) * (slack[pair] + trial * best.ds[pair])
