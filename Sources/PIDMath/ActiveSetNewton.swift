@@ -36,15 +36,23 @@ extension InteriorPointSolver {
     soft = s.soft
   }
 
-  /// Runs the crossover from the current iterate with `K` = the pairs whose
-  /// mass exceeds their slack. Returns the best certificate reached if it
-  /// improves on `incumbent`, else nil; the iterate is restored either way.
+  /// Runs the crossover from the current iterate with `K` = `guess` (by
+  /// default the pairs whose mass exceeds their slack). Returns the best
+  /// certificate reached if it improves on `incumbent` (else nil) and the
+  /// Newton steps taken, which count whether or not the attempt succeeded;
+  /// the iterate is restored either way. With `givesUp`, the attempt ends at
+  /// the first step that is not a full step at least halving the residual,
+  /// or when a change of the set takes the residual above its initial
+  /// value: Newton is not converging on this set, and a wrong guess
+  /// costs one or two steps instead of up to `maximumSteps`.
   func crossover(targetGap: Double, incumbent: Double, maximumSteps: Int = 20,
-                 maximumActive: Int = .max) -> (outcome: Outcome, newtonSteps: Int)? {
+                 maximumActive: Int = .max, guess: [Int]? = nil,
+                 givesUp: Bool = false) -> (outcome: Outcome?, newtonSteps: Int) {
     let k = self.k, nA = self.nA, nB = self.nB
     var active = [Int]()
     for pair in 0..<(nA * nB) where pairAllowed[pair] && slack[pair] < mass[pair] { active.append(pair) }
-    guard !active.isEmpty, active.count <= maximumActive else { return nil }
+    if let guess { active = guess }
+    guard !active.isEmpty, active.count <= maximumActive else { return (nil, 0) }
     let saved = save()
     var nK = active.count
     var mK = active.map { mass[$0] }
@@ -92,6 +100,7 @@ extension InteriorPointSolver {
     }
 
     var norm = residualNorm(mK)
+    let initialNorm = norm
     while steps < maximumSteps {
       if best != nil && best!.gapBits <= targetGap { break }
       let outcome = certificate(mK)
@@ -155,6 +164,7 @@ extension InteriorPointSolver {
       let start = (lambda, mu)
       var alpha = 1.0
       var accepted = false
+      let normBefore = norm
       for _ in 0..<8 {
         for a in 0..<nA { for t in 0..<k where pA[a * k + t] > 0 { lambda[a * k + t] = start.0[a * k + t] + alpha * dz[t * nodes + a] } }
         for b in 0..<nB {
@@ -172,17 +182,22 @@ extension InteriorPointSolver {
         alpha *= 0.5
       }
       steps += 1
+      if givesUp && (alpha < 1 || !(norm <= 0.5 * normBefore)) { break }
       // Update the set: add the pairs that violate g <= 0 after every step;
       // once Newton has converged on the set (or stalls), also drop the
-      // pairs whose mass is not positive. (Dropping before convergence, on
-      // a transiently negative mass, can cycle.)
+      // pairs whose mass is not positive, and before that those whose mass
+      // is clearly negative (below -norm/10). (Dropping on a transiently
+      // negative mass can cycle.)
       var member = [Bool](repeating: false, count: nA * nB)
       for pair in active { member[pair] = true }
       // (Large problems, whose solves are inexact: from a residual of 1e-6
-      // on; waiting for 1e-14 took ten more steps at 200x200x10.)
-      let converged = !accepted || norm <= (iterative ? 1e-6 : 1e-14)
+      // on; waiting for 1e-14 took ten more steps at 200x200x10. Small
+      // ones: from 1e-9 on, where the signs of the masses are settled;
+      // waiting for 1e-14 cost a step per change of the set.)
+      let converged = !accepted || norm <= (iterative ? 1e-6 : 1e-9)
+      let clearlyNegative = iterative ? -Double.infinity : -0.1 * normBefore
       var keep = [Int](), keptMass = [Double]()
-      for (i, pair) in active.enumerated() where mK[i] > 0 || !converged {
+      for (i, pair) in active.enumerated() where mK[i] > 0 || !(converged || mK[i] < clearlyNegative) {
         keep.append(pair)
         keptMass.append(mK[i])
       }
@@ -203,13 +218,14 @@ extension InteriorPointSolver {
       schur = [Double](repeating: 0, count: iterative ? 0 : nK * nK)
       rhs = [Double](repeating: 0, count: nK)
       norm = residualNorm(mK)
+      if givesUp && !(norm <= initialNorm) { break }
     }
     if best == nil || best!.gapBits > targetGap {
       let outcome = certificate(mK)
       if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
     }
     restore(saved)
-    guard let result = best, result.gapBits < incumbent else { return nil }
+    guard let result = best, result.gapBits < incumbent else { return (nil, steps) }
     return (result, steps)
   }
 

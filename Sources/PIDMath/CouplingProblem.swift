@@ -79,7 +79,8 @@ public struct CouplingSolution: Sendable {
   /// Largest absolute difference between a marginal of `coupling` and the
   /// problem's table.
   public var marginalResidual: Double
-  /// Newton steps taken (0 when the answer is closed-form).
+  /// Newton steps taken, including those of abandoned crossover attempts
+  /// (0 when the answer is closed-form).
   public var newtonSteps: Int
 
   /// Width of the certified interval, in bits; never negative.

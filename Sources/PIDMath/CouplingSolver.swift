@@ -159,11 +159,18 @@ final class InteriorPointSolver {
   /// Above this many unknowns the augmented system is too slow even as a
   /// fallback.
   static let augmentedFallbackLimit = 3000
-  /// Complementarity levels at which the crossover is tried, in order.
-  static let crossoverLevels = [1e-7, 1e-9, 1e-11]
+  /// Complementarity levels at which the crossover is tried, in order. From
+  /// 1e-5 on the active set is usually settled (predicted as in `run`),
+  /// and an attempt that does not converge gives up within a step or two.
+  static let crossoverLevels = [1e-5, 1e-7, 1e-9, 1e-11]
   /// The same for large problems, whose crossover steps (matrix-free) cost
   /// far less than an interior-point step: tried from early on.
   static let earlyCrossoverLevels = [1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 1e-9, 1e-11]
+  /// Most centrality correctors per step (`centralityCorrected`). Each
+  /// costs a solve (about a tenth of a step at 20x20x10): a third one, or
+  /// correcting steps already longer than 0.9, saved fewer steps than it
+  /// cost.
+  static let centralityCorrectors = 2
 
   init(pA: [Double], pB: [Double], nA: Int, nB: Int, k: Int) {
     self.nA = nA
@@ -939,6 +946,11 @@ final class InteriorPointSolver {
     var best: Outcome? = nil
     var lastImprovement = 0
     var crossoverAttempts = 0
+    // Newton steps of crossovers that were given up: not part of the path's
+    // step count (which paces the loop) but reported.
+    var discardedSteps = 0
+    // The crossover's guess of the active set, from the last step.
+    var predictedActive: [Int]? = nil
     var iterativeFailed = false
     lastIterations = 0
     let crossoverLevels = usesIterativeSystems ? Self.earlyCrossoverLevels : Self.crossoverLevels
@@ -960,13 +972,17 @@ final class InteriorPointSolver {
         // while that is not much larger than the path's own Schur
         // complement (a 200x15x16 table has |K| ~ 2000 against 240 rows;
         // its failed crossovers took 2.8 s of a 2.9 s solve).
-        if let (outcome, newtonSteps) = crossover(
+        let (tried, newtonSteps) = crossover(
           targetGap: options.targetGap, incumbent: best?.gapBits ?? .infinity,
-          maximumActive: usesIterativeSystems ? .max : max(500, 2 * nB * k)) {
+          maximumActive: usesIterativeSystems ? .max : max(500, 2 * nB * k),
+          guess: usesIterativeSystems ? nil : predictedActive, givesUp: !usesIterativeSystems)
+        if let outcome = tried {
           steps += newtonSteps
           best = outcome
           lastImprovement = steps
           if outcome.gapBits <= options.targetGap { break }
+        } else {
+          discardedSteps += newtonSteps
         }
       }
       if complementarity / naturalLogOf2 < max(1e4 * options.targetGap, 1e-6) {
@@ -1025,30 +1041,49 @@ final class InteriorPointSolver {
       for pair in 0..<mass.count where pairAllowed[pair] {
         targets[pair] = tau - dmAffine[pair] * dsAffine[pair]
       }
-      guard let (dA, dB, dm) = direction(targets: targets, factorization: f, augmented: augmented, blocks: blocks) else {
+      guard let corrector = direction(targets: targets, factorization: f, augmented: augmented, blocks: blocks) else {
         if blocks != nil { iterativeFailed = true; continue }
         break
       }
-      let ds = slackSteps(rates: slackRates(dA, dB))
-      var alpha = min(1, stepBound(dm: dm, ds: ds, fraction: 0.995))
+      var step = Step(corrector, ds: slackSteps(rates: slackRates(corrector.dA, corrector.dB)))
+      step.bound = min(1, stepBound(dm: step.dm, ds: step.ds, fraction: 0.995))
+      // (Conjugate-gradient solves cost as much as the step itself.)
+      if blocks == nil {
+        step = centralityCorrected(step, targets: targets, tau: tau, factorization: f, augmented: augmented)
+      }
+      let (dA, dB, dm, ds) = (step.dA, step.dB, step.dm, step.ds)
+      var alpha = step.bound
+      // Active pairs are those whose slack the step shrinks faster,
+      // relatively, than their mass (an indicator in the manner of Tapia's,
+      // on the step about to be taken): on random 20x20x10 tables exact some two steps before
+      // `σ < m` is.
+      predictedActive = (0..<mass.count).filter { pairAllowed[$0] && ds[$0] * mass[$0] < dm[$0] * slack[$0] }
       // Safeguard: pairs with vanishing mass barely weigh in the Newton
       // system, and g is nonlinear, so a full step can leave g far above
       // -σ. Shorten the step while the dual infeasibility max |g + σ| would
       // exceed the largest of: its current value, the average
-      // complementarity and a tenth of the total (a neighbourhood of the
-      // central path; at the start the infeasibility is 0, and a fixed
-      // floor alone cut the first steps to a few percent), and tenfold
-      // growth while it stays below 1e-3. Unchecked growth once ruined the
-      // dual bound (a 3x3x2 table ended with a gap of 11128 bits).
+      // complementarity and the total (a neighbourhood of the central path;
+      // at the start the infeasibility is 0, and a fixed floor alone cut the
+      // first steps to a few percent; a tenth of the total halved the second
+      // step of most tables), and tenfold growth while it stays below 1e-3.
+      // Unchecked growth once ruined the dual bound (a 3x3x2 table ended
+      // with a gap of 11128 bits). The step shrinks by 0.7 at a time (halving
+      // often undershot the longest acceptable step by nearly half), down to
+      // 0.7^60 ~ 5e-10 as 30 halvings did.
+      // Large problems (matrix-free systems) keep the tighter neighbourhood
+      // (a tenth of the total) and halving: with the wider one, 200x200x10
+      // seed 1 left the conjugate gradients for the dense system (5.7 s and
+      // 115 MB instead of 3.6 s and 52 MB).
+      let (share, shrink, tries) = usesIterativeSystems ? (0.1, 0.5, 30) : (1.0, 0.7, 60)
       let before = dualInfeasibility()
       let saved = (lambda, mu, gValue, soft)
       var top = 0.0
-      for _ in 0..<30 {
+      for _ in 0..<tries {
         for i in 0..<lambda.count where pA[i] > 0 { lambda[i] = saved.0[i] + alpha * dA[i] }
         for i in 0..<mu.count where pB[i] > 0 { mu[i] = saved.1[i] + alpha * dB[i] }
         _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
-        if dualInfeasibility(slackStep: ds, alpha: alpha) <= max(before, 1e-8, average, 0.1 * min(1, complementarity), min(10 * before, 1e-3)) { break }
-        alpha *= 0.5
+        if dualInfeasibility(slackStep: ds, alpha: alpha) <= max(before, 1e-8, average, share * min(1, complementarity), min(10 * before, 1e-3)) { break }
+        alpha *= shrink
       }
       for pair in 0..<mass.count where pairAllowed[pair] {
         mass[pair] = max(mass[pair] + alpha * dm[pair], 1e-300)
@@ -1059,8 +1094,51 @@ final class InteriorPointSolver {
     let outcome = certify()
     if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
     var result = best!
-    result.steps = steps
+    result.steps = steps + discardedSteps
     return result
+  }
+
+  /// A search direction: multipliers, masses, slacks, and the largest step
+  /// in (0, 1] (times 0.995) keeping m > 0 and σ > 0.
+  struct Step {
+    var dA: [Double], dB: [Double], dm: [Double], ds: [Double]
+    var bound = 0.0
+
+    init(_ d: (dA: [Double], dB: [Double], dm: [Double]), ds: [Double]) {
+      (dA, dB, dm, self.ds) = (d.dA, d.dB, d.dm, ds)
+    }
+  }
+
+  /// Gondzio's multiple centrality correctors (at most
+  /// `centralityCorrectors`, while the step bound is below 0.9): each moves
+  /// the pair targets of `step` so that the products `m σ` at a longer trial
+  /// step fall in `[τ/10, 10 τ]`, and solves again with the same
+  /// factorization. A corrected direction is kept only if its step bound
+  /// grows by at least a tenth of the increase sought. Returns `step` or an
+  /// improvement of it. One solve each, cheap next to the factorization;
+  /// the predictor–corrector steps were held to about half their length by
+  /// a few badly centred pairs.
+  func centralityCorrected(_ step: Step, targets: [Double], tau: Double,
+                           factorization f: Factorization?, augmented: AugmentedSystem?) -> Step {
+    var best = step
+    var targets = targets
+    for _ in 0..<Self.centralityCorrectors where best.bound < 0.9 {
+      let trial = min(1, best.bound + 0.2)
+      for pair in 0..<mass.count where pairAllowed[pair] {
+        let product = (mass[pair] + trial * best.dm[pair]) * (slack[pair] + trial * best.ds[pair])
+        if product < 0.1 * tau {
+          targets[pair] += 0.1 * tau - product
+        } else if product > 10 * tau {
+          targets[pair] -= min(product - 10 * tau, 10 * tau)
+        }
+      }
+      guard let d = direction(targets: targets, factorization: f, augmented: augmented) else { break }
+      var corrected = Step(d, ds: slackSteps(rates: slackRates(d.dA, d.dB)))
+      corrected.bound = min(1, stepBound(dm: corrected.dm, ds: corrected.ds, fraction: 0.995))
+      guard corrected.bound >= best.bound + 0.1 * (trial - best.bound) else { break }
+      best = corrected
+    }
+    return best
   }
 
   /// `max |g + σ|` over the pairs, with σ moved by `alpha * slackStep`.
