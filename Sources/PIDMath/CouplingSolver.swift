@@ -5,7 +5,8 @@ extension CouplingProblem {
   /// the result.
   ///
   /// Method: a primal–dual interior-point method (Mehrotra
-  /// predictor–corrector) on the Lagrange dual
+  /// predictor–corrector, with Gondzio's centrality correctors on the dense
+  /// systems) on the Lagrange dual
   ///
   ///     max Σ λ p(a,t) + Σ μ p(b,t)  s.t.  g(a,b) = log Σ_t exp(λ(a,t) + μ(b,t)) <= 0,
   ///
