@@ -879,10 +879,12 @@ final class InteriorPointSolver {
   /// partial pivoting sees the difference. The augmented system mixes
   /// marginal equations of cells from 1e-30 to 0.1 with the pairs'
   /// complementarity equations: unscaled, pivoting on a heavy-tailed table
-  /// once returned a direction of size 1e200 (a gap of 1e189 bits).
+  /// once returned a direction of size 1e200 (a gap of 1e189 bits). Rows
+  /// or columns whose largest magnitude is subnormal keep the scale 1 (its
+  /// power-of-two inverse would overflow).
   func equilibrate(_ M: UnsafeMutablePointer<Double>, _ n: Int, rowScale: inout [Double], columnScale: inout [Double]) {
     func powerOfTwoScale(_ top: Double) -> Double {
-      top > 0 && top.isFinite ? Double(sign: .plus, exponent: -top.exponent, significand: 1) : 1
+      top >= .leastNormalMagnitude && top.isFinite ? Double(sign: .plus, exponent: -top.exponent, significand: 1) : 1
     }
     for i in 0..<n {
       var top = 0.0
