@@ -49,9 +49,7 @@ extension InteriorPointSolver {
                  maximumActive: Int = .max, guess: [Int]? = nil,
                  givesUp: Bool = false) -> (outcome: Outcome?, newtonSteps: Int) {
     let k = self.k, nA = self.nA, nB = self.nB
-    var active = [Int]()
-    for pair in 0..<(nA * nB) where pairAllowed[pair] && slack[pair] < mass[pair] { active.append(pair) }
-    if let guess { active = guess }
+    var active = guess ?? (0..<(nA * nB)).filter { pairAllowed[$0] && slack[$0] < mass[$0] }
     guard !active.isEmpty, active.count <= maximumActive else { return (nil, 0) }
     let saved = save()
     var nK = active.count

@@ -1106,8 +1106,7 @@ final class InteriorPointSolver {
         if blocks != nil { iterativeFailed = true; continue }
         break
       }
-      var step = Step(corrector, ds: slackSteps(rates: slackRates(corrector.dA, corrector.dB)))
-      step.bound = min(1, stepBound(dm: step.dm, ds: step.ds, fraction: 0.995))
+      var step = completed(corrector)
       // (Conjugate-gradient solves cost as much as the step itself.)
       if blocks == nil {
         step = centralityCorrected(step, targets: targets, tau: tau, factorization: f, augmented: augmented)
@@ -1163,11 +1162,13 @@ final class InteriorPointSolver {
   /// in (0, 1] (times 0.995) keeping m > 0 and σ > 0.
   struct Step {
     var dA: [Double], dB: [Double], dm: [Double], ds: [Double]
-    var bound = 0.0
+    var bound: Double
+  }
 
-    init(_ d: (dA: [Double], dB: [Double], dm: [Double]), ds: [Double]) {
-      (dA, dB, dm, self.ds) = (d.dA, d.dB, d.dm, ds)
-    }
+  /// The `Step` of direction `d`: its slack steps and its step bound.
+  func completed(_ d: (dA: [Double], dB: [Double], dm: [Double])) -> Step {
+    let ds = slackSteps(rates: slackRates(d.dA, d.dB))
+    return Step(dA: d.dA, dB: d.dB, dm: d.dm, ds: ds, bound: min(1, stepBound(dm: d.dm, ds: ds, fraction: 0.995)))
   }
 
   /// Gondzio's multiple centrality correctors (at most
@@ -1194,8 +1195,7 @@ final class InteriorPointSolver {
         }
       }
       guard let d = direction(targets: targets, factorization: f, augmented: augmented) else { break }
-      var corrected = Step(d, ds: slackSteps(rates: slackRates(d.dA, d.dB)))
-      corrected.bound = min(1, stepBound(dm: corrected.dm, ds: corrected.ds, fraction: 0.995))
+      let corrected = completed(d)
       guard corrected.bound >= best.bound + 0.1 * (trial - best.bound) else { break }
       best = corrected
     }
