@@ -24,19 +24,11 @@ Usage: scripts/bench-floor.py [--binary PATH] [--runs N] [--seed S] [--clarabel]
 Needs gcc, swiftc and swift on PATH (the minimal package is built in a temporary
 directory, ~1 min; it fetches swift-argument-parser from the same URL as the project).
 """
-import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, re, shutil, subprocess, sys, tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.normpath(os.path.join(here, ".."))
 sys.path.insert(0, here)
-
-def median_wall(command, runs):
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
 
 MINIMAL_CLI = """import ArgumentParser
 struct Pid: ParsableCommand {
@@ -98,7 +90,8 @@ def main():
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"bench-floor: no executable at {args.binary}; build with: swift build -c release --static-swift-stdlib")
     from importlib import import_module
-    table = import_module("bench-pid").table
+    bench_pid = import_module("bench-pid")
+    table, median_wall = bench_pid.table, bench_pid.median_wall
     work = tempfile.mkdtemp(prefix="pidbounds-floor-")
     try:
         c_binary, swift_binary, cli_binary = build_floors(work)
