@@ -28,16 +28,15 @@ struct Run {
     let process = Process()
     var environment = ProcessInfo.processInfo.environment
     environment.merge(extraEnvironment) { $1 }
-    let binary = executable
     if let ranks = mpiRanks {
       process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      process.arguments = ["mpirun", "--timeout", String(timeout), "-np", String(ranks), binary] + arguments
+      process.arguments = ["mpirun", "--timeout", String(timeout), "-np", String(ranks), executable] + arguments
       environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
       environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
       environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
       environment["OMPI_MCA_btl"] = "self,vader"
     } else {
-      process.executableURL = URL(fileURLWithPath: binary)
+      process.executableURL = URL(fileURLWithPath: executable)
       process.arguments = arguments
     }
     process.environment = environment
