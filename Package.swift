@@ -20,7 +20,8 @@ let package = Package(
     // solver and the synergy bounds. No I/O, no MPI.
     .target(
       name: "PIDMath",
-      dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
+      dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+      exclude: ["README.md"]),
 
     // Open MPI as the system provides it (Debian: libopenmpi-dev).
     .systemLibrary(
@@ -28,16 +29,17 @@ let package = Package(
       pkgConfig: "ompi",
       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
     // Thin C shim over Open MPI: plain functions, no MPI types in its header.
-    .target(name: "CMPIShim", dependencies: ["COpenMPI"]),
+    .target(name: "CMPIShim", dependencies: ["COpenMPI"], exclude: ["README.md"]),
     // The distribution layer: Swift wrapper over the shim (loaded at run
     // time from the `pidbounds-mpi` product) with thrown errors. Knows
     // nothing of information theory.
-    .target(name: "Cluster"),
+    .target(name: "Cluster", exclude: ["README.md"]),
 
     // Data: table files, JSON reading and writing.
     .target(
       name: "PIDData",
-      dependencies: ["PIDMath", .product(name: "RealModule", package: "swift-numerics")]),
+      dependencies: ["PIDMath", .product(name: "RealModule", package: "swift-numerics")],
+      exclude: ["README.md"]),
 
     // The commands, thin over the modules above.
     .target(
@@ -45,7 +47,8 @@ let package = Package(
       dependencies: [
         "PIDMath", "PIDData", "Cluster",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]),
+      ],
+      exclude: ["README.md"]),
     .executableTarget(name: "pidbounds", dependencies: ["PIDCommands"]),
 
     .testTarget(

@@ -3,7 +3,8 @@ import PIDData
 import PIDMath
 import Testing
 
-/// The canonical fixtures of ../shared/fixtures/canonical.json.
+/// The canonical fixtures of Tests/Fixtures/canonical.json (a copy of the
+/// project's canonical tables with known PID values).
 struct Fixture {
   var name: String
   var joint: JointDistribution
@@ -25,14 +26,14 @@ struct Fixture {
 }
 
 /// Where the canonical fixtures live: `PIDBOUNDS_FIXTURES`, else
-/// `../shared/fixtures/canonical.json` next to the package.
+/// `Tests/Fixtures/canonical.json` inside the package.
 let fixturePath: String = {
   if let path = environment("PIDBOUNDS_FIXTURES") { return path }
   let here = #filePath  // .../Tests/PIDMathTests/FixtureTests.swift
   var parts = here.split(separator: "/", omittingEmptySubsequences: false)
   parts.removeLast(3)
   let package = parts.joined(separator: "/")
-  return package + "/../shared/fixtures/canonical.json"
+  return package + "/Tests/Fixtures/canonical.json"
 }()
 
 @Suite("Canonical fixtures")
