@@ -32,11 +32,14 @@ struct ResampledStatistic {
   /// Key paths of the pairwise part, then of the validation part.
   var pairwiseKeys: [String]
   var validationKeys: [String]
+  /// The point estimate's fitted joint: every refit starts from it.
+  var start: [Double]
 
   static let validationNames = ["R", "U1", "U2", "S", "I_x1x2y"]
 
-  init(_ coded: CodedData, arguments: BoundArguments, pairwiseKeys: [String]) {
+  init(_ coded: CodedData, arguments: BoundArguments, pairwiseKeys: [String], start: [Double]) {
     self.arguments = arguments
+    self.start = start
     n1 = coded.alphabet1
     n2 = coded.alphabet2
     k = coded.labelCount
@@ -46,12 +49,16 @@ struct ResampledStatistic {
 
   var keys: [String] { pairwiseKeys + validationKeys }
 
-  /// The pairwise part from count tables.
-  func pairwise(x1y: Matrix, x2y: Matrix, x1x2: Matrix) -> [Double] {
-    guard let fit = try? Reconciliation(x1y: x1y, x2y: x2y, x1x2: x1x2) else {
+  /// The pairwise part from count tables, through their maximum-likelihood
+  /// joint (warm-started from the point estimate's).
+  ///
+  /// - Throws: `Failure` (70) when a number leaves its mathematical range.
+  func pairwise(x1y: Matrix, x2y: Matrix, x1x2: Matrix) throws -> [Double] {
+    guard let fit = try? MaximumLikelihoodJoint(x1y: x1y, x2y: x2y, x1x2: x1x2, weights: .counts, start: start) else {
       return [Double](repeating: .nan, count: pairwiseKeys.count)
     }
-    let analysis = Analysis(fit.marginals, arguments: arguments)
+    let analysis = Analysis(witness: fit.witness, arguments: arguments)
+    try analysis.checkRanges()
     // An uncertified solve would still give valid but loose bounds; such a
     // replicate is left out (counted as unusable) rather than widening
     // every interval.
@@ -73,15 +80,15 @@ struct ResampledStatistic {
   }
 
   /// Every number for one (resampled or permuted) dataset.
-  func numbers(_ coded: CodedData) -> [Double] {
+  func numbers(_ coded: CodedData) throws -> [Double] {
     let tables = coded.pairwiseCounts
-    return pairwise(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2) + validation(coded.validationCounts)
+    return try pairwise(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2) + validation(coded.validationCounts)
   }
 
   /// The numbers with one row of `cell` deleted. Only the part that
   /// depends on the cell's sample is recomputed; the other part is the
   /// full-data `point`.
-  func deleting(_ cell: JackknifeCell, from coded: CodedData, point: [Double]) -> [Double] {
+  func deleting(_ cell: JackknifeCell, from coded: CodedData, point: [Double]) throws -> [Double] {
     if cell.sample == 3 {
       var joint = coded.validationCounts!
       joint[cell.cell] -= 1
@@ -93,7 +100,7 @@ struct ResampledStatistic {
     case 1: tables.x2y.elements[cell.cell] -= 1
     default: tables.x1x2.elements[cell.cell] -= 1
     }
-    return pairwise(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2) + Array(point.dropFirst(pairwiseKeys.count))
+    return try pairwise(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2) + Array(point.dropFirst(pairwiseKeys.count))
   }
 }
 
@@ -123,7 +130,7 @@ func installTerminationHandler() {
 /// Rank 0 returns every job's numbers in order.
 func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoint?,
                          progress: ((Int) -> Void)?,
-                         compute: (Int) -> [Double]) throws -> [[Double]] {
+                         compute: (Int) throws -> [Double]) throws -> [[Double]] {
   var results = [[Double]?](repeating: nil, count: count)
   // Rank 0 knows what the checkpoint holds; everyone learns which are done.
   var doneFlags = [UInt8](repeating: 0, count: count)
@@ -143,9 +150,14 @@ func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoi
     // Each of this rank's jobs as (job, count, numbers...), all exact as
     // doubles.
     var mine = [Double]()
-    for (position, b) in round.enumerated() where position % communicator.size == communicator.rank {
-      let numbers = compute(b)
-      mine += [Double(b), Double(numbers.count)] + numbers
+    var failure: Error? = nil
+    for (position, b) in round.enumerated() where position % communicator.size == communicator.rank && failure == nil {
+      do {
+        let numbers = try compute(b)
+        mine += [Double(b), Double(numbers.count)] + numbers
+      } catch {
+        failure = error
+      }
     }
     let blocks = try communicator.gather(mine)
     if communicator.isRoot {
@@ -165,8 +177,12 @@ func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoi
     finished += round.count
     progress?(finished)
     start += round.count
-    // Stop together if any rank was asked to terminate.
-    if try communicator.maximum([terminationRequested])[0] != 0 && start < missing.count {
+    // Stop together if any rank failed (its error is reported by Job) or
+    // was asked to terminate.
+    let flags = try communicator.maximum([terminationRequested, failure == nil ? 0 : 1])
+    if let failure { throw failure }
+    if flags[1] != 0 { throw Failure.peer }
+    if flags[0] != 0 && start < missing.count {
       throw Failure(
         "terminated (SIGTERM) after \(finished) of \(count) resampling jobs" + (checkpoint == nil
           ? "; nothing was saved (give --checkpoint FILE to resume)"
@@ -341,8 +357,19 @@ func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: I
   }
   let lower = statistics.first { $0.0 == "bounds.S_lower_clipped" }?.1
   let upper = statistics.first { $0.0 == "bounds.S_upper" }?.1
+  let cap = statistics.first { $0.0 == "bounds.S_upper_cap" }?.1
+  /// The S bracket with sampling error (MATH.md section 8): the low end of
+  /// the lower bound's interval and of its basic interval (the plug-in
+  /// lower bound is biased upward), the high end of the upper bound's
+  /// interval and of its basic interval (the upper bound is biased
+  /// downward); it contains the point bracket by construction, and stays
+  /// within `[0, max(point cap, upper percentile of the cap)]`.
   func bracket(_ kind: IntervalKind) -> JSON {
-    .object([("lo", number(lower?.interval(kind).0 ?? .nan)), ("hi", number(upper?.interval(kind).1 ?? .nan))])
+    guard let lower, let upper else { return .object([("lo", .null), ("hi", .null)]) }
+    let low = [lower.interval(kind).0, lower.basicLo, lower.estimate].filter(\.isFinite).min() ?? .nan
+    var high = [upper.interval(kind).1, upper.basicHi, upper.estimate].filter(\.isFinite).max() ?? .nan
+    if let cap, cap.estimate.isFinite { high = min(high, max(cap.estimate, cap.hi.isFinite ? cap.hi : cap.estimate)) }
+    return .object([("lo", number(max(0, low))), ("hi", number(high))])
   }
   guard case .object(let nestedIntervals) = nestedObject(intervals),
     case .object(let nestedCorrected) = nestedObject(reported.map { ($0.0, number($0.1.corrected)) })

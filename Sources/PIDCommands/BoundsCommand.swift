@@ -62,18 +62,21 @@ struct BoundsCommand: ParsableCommand {
     discussion: """
       Reads a JSON file {"p_x1y": [[...]], "p_x2y": [[...]], "p_x1x2": [[...]]} \
       (counts or probabilities, indexed [x1][y], [x2][y], [x1][x2]). The \
-      shared single marginals must agree within --tolerance (total \
-      variation) unless --reconcile is given, which pools them and rescales \
-      each table, reporting how far each moved.
+      bounds are computed from the maximum-likelihood joint of the three \
+      tables (counts weigh as rows; probabilities give each table the same \
+      weight), so they hold even when no joint has exactly these tables; \
+      the fit block says how far each table moved. The shared single \
+      marginals must agree within --tolerance (total variation) unless \
+      --reconcile is given.
       """)
 
   @Option(help: ArgumentHelp("Pairwise tables file (JSON).", valueName: "file"))
   var marginals: String
 
-  @Flag(help: "Pool disagreeing single marginals and rescale the tables instead of refusing them.")
+  @Flag(help: "Accept tables whose shared single marginals disagree (the fit reconciles them) instead of refusing them.")
   var reconcile = false
 
-  @Option(help: "Largest total variation allowed between two estimates of one single marginal.")
+  @Option(help: "Largest total variation allowed between two estimates of one single marginal (without --reconcile).")
   var tolerance: Double = 1e-6
 
   @OptionGroup var bounds: BoundArguments
@@ -87,45 +90,54 @@ struct BoundsCommand: ParsableCommand {
     Job.run(quiet: common.quiet) { communicator in
       let bytes = try communicator.shareFile(marginals)
       let raw = try TableFiles.pairwiseTables(from: bytes, path: marginals)
-      let tables: PairwiseMarginals
-      var reconciliation: JSON? = nil
+      let fit: MaximumLikelihoodJoint
       do {
-        try checkLabels(raw.x1y, raw.x2y)
-        if reconcile {
-          let fit = try Reconciliation(x1y: raw.x1y, x2y: raw.x2y, x1x2: raw.x1x2)
-          tables = fit.marginals
-          reconciliation = .object([
-            ("tv_x1y", .number(fit.shifts.x1y)), ("tv_x2y", .number(fit.shifts.x2y)), ("tv_x1x2", .number(fit.shifts.x1x2)),
-          ])
-        } else {
-          tables = try PairwiseMarginals(x1y: raw.x1y, x2y: raw.x2y, x1x2: raw.x1x2, tolerance: tolerance)
+        if !reconcile {
+          _ = try PairwiseMarginals(x1y: raw.x1y, x2y: raw.x2y, x1x2: raw.x1x2, tolerance: tolerance)
         }
+        let weights: FitWeights = [raw.x1y, raw.x2y, raw.x1x2].allSatisfy(holdsCounts) ? .counts : .equalPerTable
+        fit = try MaximumLikelihoodJoint(x1y: raw.x1y, x2y: raw.x2y, x1x2: raw.x1x2, weights: weights)
       } catch let error as TableError {
         var message = "\(marginals): \(TableFiles.describe(error))"
-        if case .inconsistentMarginals = error { message += " (give --reconcile to pool and rescale them)" }
+        if case .inconsistentMarginals = error { message += " (give --reconcile to fit them anyway)" }
         throw Failure(message, status: .dataError)
       }
       // Every rank shares the analysis (label slices, sharp-bound nodes).
       let start = now()
-      let result = Analysis(tables, arguments: bounds, workers: RankWorkers(communicator))
+      let result = Analysis(witness: fit.witness, arguments: bounds, workers: RankWorkers(communicator))
       guard communicator.isRoot else { return }
       try result.checkCertified(target: bounds.targetGap)
-      var report = Report.header(command: "bounds", ranks: communicator.size, n1: tables.n1, n2: tables.n2, k: tables.k)
+      var report = Report.header(command: "bounds", ranks: communicator.size, n1: fit.n1, n2: fit.n2, k: fit.k)
       report += result.blocks
-      if let reconciliation { report.append(("reconciliation", reconciliation)) }
+      report.append(("fit", Report.fit(fit)))
+      if reconcile {
+        report.append(("reconciliation", .object([
+          ("method", .string("maximum-likelihood joint of the three tables")),
+          ("tv_x1y", .number(fit.shifts.x1y)), ("tv_x2y", .number(fit.shifts.x2y)), ("tv_x1x2", .number(fit.shifts.x1x2)),
+        ])))
+      }
+      let empty = emptyLabels(raw.x1y, raw.x2y)
+      if !empty.isEmpty {
+        report.append(("notes", .array([.string(
+          "label\(empty.count > 1 ? "s" : "") y=\(empty.map(String.init).joined(separator: ", ")) \(empty.count > 1 ? "have" : "has") no mass in p_x1y nor in p_x2y; "
+            + "no joint puts mass on \(empty.count > 1 ? "them" : "it"), so \(empty.count > 1 ? "they do" : "it does") not change any number")])))
+      }
       report.append(("timing", .object([("solve_seconds", .number(now() - start))])))
       try common.emit(.object(report), table: Report.boundsTable)
     }
   }
 }
 
-/// Labels with no mass in either table are empty classes: refused.
-func checkLabels(_ x1y: Matrix, _ x2y: Matrix) throws {
-  guard x1y.columns == x2y.columns else { return }  // shape errors are reported later
+/// Whether a table holds counts of rows: whole numbers, some above 1.
+func holdsCounts(_ table: Matrix) -> Bool {
+  table.elements.allSatisfy { $0 == $0.rounded() } && table.elements.contains { $0 > 1 }
+}
+
+/// Labels with no mass in either table (empty label classes).
+func emptyLabels(_ x1y: Matrix, _ x2y: Matrix) -> [Int] {
+  guard x1y.columns == x2y.columns else { return [] }
   let a = x1y.columnSums, b = x2y.columnSums
-  for y in a.indices where a[y] == 0 && b[y] == 0 {
-    throw Failure("label y=\(y) has no mass in p_x1y nor in p_x2y (an empty label class); remove it", status: .dataError)
-  }
+  return a.indices.filter { a[$0] == 0 && b[$0] == 0 }
 }
 
 /// Everything computed from pairwise tables: PID, bounds, performance,
@@ -135,11 +147,15 @@ struct Analysis {
   var performance: PerformanceBounds
   var decision: Decision
 
+  /// The analysis of the pairwise marginals of `witness` (a fitted or
+  /// given joint, so that the marginals are realizable).
+  ///
   /// - Parameter workers: processes that share this one analysis (every
   ///   one of them must make the same call); the numbers do not depend on
   ///   them.
-  init(_ tables: PairwiseMarginals, arguments: BoundArguments, workers: any Workers = SingleWorker()) {
-    bounds = SynergyBounds(tables, options: arguments.options(workers: workers))
+  init(witness: JointDistribution, arguments: BoundArguments, workers: any Workers = SingleWorker()) {
+    bounds = SynergyBounds(witness: witness, options: arguments.options(workers: workers))
+    let tables = bounds.marginals
     let iMinLower = bounds.pid.solution.lowerBound
     performance = PerformanceBounds(
       x1y: tables.x1y, x2y: tables.x2y,
@@ -154,6 +170,16 @@ struct Analysis {
   func checkCertified(target: Double) throws {
     if bounds.pid.gap > target {
       throw Failure("the solver reached a certified gap of \(bounds.pid.gap) bits, above the target \(target); the numbers would not be certified", status: .software)
+    }
+    try checkRanges()
+  }
+
+  /// Every number inside its mathematical range; a violation is an
+  /// internal error (exit 70), never printed as data.
+  func checkRanges() throws {
+    let violations = bounds.violations + performance.violations
+    if let first = violations.first {
+      throw Failure("internal error: a bound left its mathematical range (\(first)\(violations.count > 1 ? "; \(violations.count - 1) more" : "")); please report this with the input", status: .software)
     }
   }
 

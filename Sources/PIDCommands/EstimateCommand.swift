@@ -20,8 +20,10 @@ struct EstimateCommand: ParsableCommand {
       y the label (any strings). Each modality is discretized once on all \
       its rows (D1 and DM for x1, D2 and DM for x2): optional row \
       normalization, PCA, k-means++ with restarts; --codes takes the single \
-      column of each modality as codes instead. The three empirical tables \
-      are reconciled (pooled single marginals) before solving.
+      column of each modality as codes instead. The three samples are \
+      treated as views of one joint: the bounds come from its maximum- \
+      likelihood fit (the fit block says how far each table moved and \
+      whether the samples look like one population).
       """)
 
   @Option(help: ArgumentHelp("D1: CSV with modality-1 features and labels.", valueName: "file"))
@@ -161,12 +163,11 @@ struct EstimateCommand: ParsableCommand {
       }
       // Every rank analyses the full data: the point numbers are what the
       // jackknife deletions leave unchanged.
-      // (Rank 0 reconciled the tables while estimating; the others do it here.)
-      let counts = coded.pairwiseCounts
-      let fit = try estimation?.reconciliation ?? Reconciliation(x1y: counts.x1y, x2y: counts.x2y, x1x2: counts.x1x2)
-      let analysis = Analysis(fit.marginals, arguments: bounds, workers: RankWorkers(communicator))
+      // (Rank 0 fitted the joint while estimating; the others do it here.)
+      let fit = try estimation?.fit ?? Estimation.fitJoint(coded)
+      let analysis = Analysis(witness: fit.witness, arguments: bounds, workers: RankWorkers(communicator))
       let pairwiseLeaves = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }
-      let statistic = ResampledStatistic(coded, arguments: bounds, pairwiseKeys: pairwiseLeaves.map(\.0))
+      let statistic = ResampledStatistic(coded, arguments: bounds, pairwiseKeys: pairwiseLeaves.map(\.0), start: fit.joint)
       let pointValues = pairwiseLeaves.map(\.1) + statistic.validation(coded.validationCounts)
       let point = Array(zip(statistic.keys, pointValues))
       // Jobs 0..<B are bootstrap replicates, B..<B+P permutations, then
@@ -182,7 +183,7 @@ struct EstimateCommand: ParsableCommand {
         var record: Checkpoint? = nil
         _ = try communicator.fromRoot {
           if let checkpoint {
-            let fingerprint = String(fnv1a(coded.bytes + Array("v2 \(seed) \(bootstrap) \(permutations) \(cells.count) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
+            let fingerprint = String(fnv1a(coded.bytes + Array("v3 \(seed) \(bootstrap) \(permutations) \(cells.count) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
             record = try Checkpoint(path: checkpoint, fingerprint: fingerprint)
           }
           return []
@@ -191,15 +192,15 @@ struct EstimateCommand: ParsableCommand {
           count: jobs, communicator: communicator, checkpoint: record,
           progress: interactive ? { writeStandardError("\rresampling: \(min($0, jobs))/\(jobs) replicates, permutations and jackknife deletions\u{1B}[K") } : nil,
           compute: { job in
-            if job < bootstrap { return statistic.numbers(coded.resampled(seed: seed, replicate: job)) }
-            if job < bootstrap + permutations { return statistic.numbers(coded.permuted(seed: seed, index: job - bootstrap)) }
-            return statistic.deleting(cells[job - bootstrap - permutations], from: coded, point: pointValues)
+            if job < bootstrap { return try statistic.numbers(coded.resampled(seed: seed, replicate: job)) }
+            if job < bootstrap + permutations { return try statistic.numbers(coded.permuted(seed: seed, index: job - bootstrap)) }
+            return try statistic.deleting(cells[job - bootstrap - permutations], from: coded, point: pointValues)
           })
       }
       guard communicator.isRoot, let estimation else { return }
       if interactive { writeStandardError("\r\u{1B}[K") }
       if let writeTables {
-        let m = estimation.reconciliation.marginals
+        let m = estimation.fit.marginals
         func nested(_ x: Matrix) -> JSON { .array(x.nested.map { .array($0.map { .number($0) }) }) }
         let tables = JSON.object([("p_x1y", nested(m.x1y)), ("p_x2y", nested(m.x2y)), ("p_x1x2", nested(m.x1x2))])
         try writeFileAtomically(writeTables, Array(tables.rendered().utf8))
@@ -211,11 +212,7 @@ struct EstimateCommand: ParsableCommand {
       report += estimation.blocks
       report.append(DataSize(coded).block)
       report += analysis.blocks
-      let shifts = estimation.reconciliation.shifts
-      report.append(("reconciliation", .object([
-        ("method", .string("pooled single marginals, each table rescaled to them")),
-        ("tv_x1y", .number(shifts.x1y)), ("tv_x2y", .number(shifts.x2y)), ("tv_x1x2", .number(shifts.x1x2)),
-      ])))
+      report += Report.fitBlocks(estimation.fit)
       if !statistic.validationKeys.isEmpty {
         // The plug-in PID of DL: the validation part of the point numbers.
         let values = Dictionary(uniqueKeysWithValues: point.suffix(statistic.validationKeys.count))
@@ -245,18 +242,15 @@ struct EstimateCommand: ParsableCommand {
       if let significance = Significance(point: point, statistics: byKey, pValues: Dictionary(pValues, uniquingKeysWith: { a, _ in a }),
                                          confidence: confidence) {
         report.append(significance.block)
-        // The decision is taken from the corrected, significant values; the
-        // plug-in one stays in the report.
-        let decision = Decision(correcting: analysis, tables: fit.marginals, statistics: byKey,
-                                significance: significance, thresholds: bounds.thresholds)
-        if let index = report.firstIndex(where: { $0.0 == "decision" }), case .object(var members) = Report.decision(decision) {
-          let basis = bootstrap > 0
-            ? "bias-corrected values (bootstrap); the synergy lower bound only if significant"
-            : "plug-in values; the synergy lower bound only if significant"
-          members.append(("basis", .string(basis)))
-          report.insert(("decision_plugin", report[index].1), at: index + 1)
-          report[index].1 = .object(members)
-        }
+      }
+      // With the bootstrap, the decision is taken from interval ends; the
+      // plug-in one stays in the report.
+      if let decision = Decision(correcting: analysis, tables: fit.marginals, statistics: byKey, thresholds: bounds.thresholds),
+        let index = report.firstIndex(where: { $0.0 == "decision" }), case .object(var members) = Report.decision(decision)
+      {
+        members.append(("basis", .string("bootstrap: I_min bias-corrected, the synergy lower bound at the low end of its basic interval, the upper bound at the high end of its intervals")))
+        report.insert(("decision_plugin", report[index].1), at: index + 1)
+        report[index].1 = .object(members)
       }
       if timing { report.append(("timing", .object([("seconds", .number(now() - start))]))) }
       try common.emit(.object(report), table: Report.estimateTable)
@@ -288,18 +282,15 @@ struct EstimateCommand: ParsableCommand {
           let estimation = try Estimation(
             data: DatasetBundle(d1: labeledSets[i], d2: d2, dm: dm, dl: nil), codes: codes,
             options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters), progress: nil)
-          let analysis = Analysis(estimation.reconciliation.marginals, arguments: bounds)
+          let analysis = Analysis(witness: estimation.fit.witness, arguments: bounds)
           try analysis.checkCertified(target: bounds.targetGap)
-          let shifts = estimation.reconciliation.shifts
           var members: [(String, JSON)] = [
             ("x1", .string(specs[i].0)), ("x2", .string(specs[j].0)),
             ("alphabet", .object([("x1", .integer(estimation.alphabet1)), ("x2", .integer(estimation.alphabet2)), ("y", .integer(estimation.labels.count))])),
           ]
           members += estimation.blocks.filter { $0.0 != "labels" }
           members += analysis.blocks
-          members.append(("reconciliation", .object([
-            ("tv_x1y", .number(shifts.x1y)), ("tv_x2y", .number(shifts.x2y)), ("tv_x1x2", .number(shifts.x1x2)),
-          ])))
+          members += Report.fitBlocks(estimation.fit)
           pairs.append(.object(members))
           let b = analysis.bounds
           summary.append(.object([
@@ -355,15 +346,15 @@ struct DatasetBundle {
   var d1: Dataset, d2: Dataset, dm: Dataset, dl: Dataset?
 }
 
-/// From datasets to reconciled pairwise tables: label coding,
-/// discretization of each modality, counting, reconciliation.
+/// From datasets to fitted pairwise tables: label coding, discretization
+/// of each modality, counting, the maximum-likelihood joint.
 struct Estimation {
   var labels: [String]
   var alphabet1: Int, alphabet2: Int
   var codebook1: Codebook?, codebook2: Codebook?
   var counts1: [Int], counts2: [Int]
   var coded: CodedData
-  var reconciliation: Reconciliation
+  var fit: MaximumLikelihoodJoint
   var rows: (Int, Int, Int, Int)
 
   init(data: DatasetBundle, codes: Bool, options1: DiscretizationOptions, options2: DiscretizationOptions,
@@ -431,8 +422,18 @@ struct Estimation {
     for c in code2.d2 + code2.dm { sizes2[c] += 1 }
     counts1 = sizes1
     counts2 = sizes2
+    fit = try Estimation.fitJoint(coded)
+  }
+
+  /// The maximum-likelihood joint of the counts of D1, D2 and DM (DL, the
+  /// validation sample, stays out of it).
+  static func fitJoint(_ coded: CodedData, start: [Double]? = nil) throws -> MaximumLikelihoodJoint {
     let tables = coded.pairwiseCounts
-    reconciliation = try Reconciliation(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2)
+    do {
+      return try MaximumLikelihoodJoint(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2, weights: .counts, start: start)
+    } catch {
+      throw Failure("the count tables cannot be fitted: \(TableFiles.describe(error))", status: .dataError)
+    }
   }
 
   /// The single column of a modality as non-negative integer codes.
@@ -504,8 +505,13 @@ extension Report {
       out += "Discretized: x1 into \(formatted(d["x1"]?["occupied"], decimals: 0)) occupied clusters, "
       out += "x2 into \(formatted(d["x2"]?["occupied"], decimals: 0)); \(formatted(a["y"], decimals: 0)) labels.\n"
     }
-    if let r = report["reconciliation"] {
-      out += "Reconciliation moved the tables by TV \(formatted(r["tv_x1y"])), \(formatted(r["tv_x2y"])), \(formatted(r["tv_x1x2"])).\n\n"
+    if let f = report["fit"] {
+      out += "One joint fitted to D1, D2 and DM (maximum likelihood): the tables moved by TV \(formatted(f["tv_x1y"])), "
+      out += "\(formatted(f["tv_x2y"])), \(formatted(f["tv_x1x2"])); certificate \(scientific0(f["certificate_gap"])) nats.\n"
+      if case .string(let words)? = f["assessment"] {
+        out += wrapped(words.prefix(1).uppercased() + words.dropFirst() + ".", width: 78, indent: "") + "\n"
+      }
+      out += "\n"
     }
     out += boundsTable(report)
     if case .string(let basis)? = report["decision"]?["basis"] {
@@ -533,15 +539,26 @@ extension Report {
       }
     }
     if let significance = report["significance"], case .object(let members)? = Optional(significance) {
-      out += "\nAt level \(formatted(significance["level"], decimals: 3)) (\({ if case .string(let t)? = significance["basis"] { return t }; return "" }())):\n"
-      for (key, term) in members where term["significant"] != nil {
-        let name = Significance.tested.first { $0.1 == key }?.0 ?? key
-        let yes = term["significant"] == .bool(true)
+      out += "\nAt level \(formatted(significance["level"], decimals: 3)):\n"
+      if let global = significance["global"], global != .null {
+        let rejected = global["rejected"] == .bool(true)
+        out += "  " + (rejected ? "the label depends on the modalities" : "no evidence in D1 and D2 that the label depends on either modality")
+        out += " (permutation test, p = \(formatted(global["p_value"], decimals: 3)))\n"
+      } else {
+        out += "  no test of dependence: give --permutations P\n"
+      }
+      for (key, term) in members where term["plug_in"] != nil {
+        let name = Significance.reported.first { $0.1 == key }?.0 ?? key
         var details = ["plug-in \(formatted(term["plug_in"]))"]
         if let c = term["corrected"], c != .null { details.append("corrected \(formatted(c))") }
-        if let p = term["p_value"], p != .null { details.append("p = \(formatted(p, decimals: 3))") }
-        out += "  \(name): " + (yes ? "distinguishable from zero" : "not distinguishable from zero") + " (" + details.joined(separator: ", ") + ")\n"
+        if case .array(let ends)? = term["interval"], ends.count == 2 {
+          details.append("basic interval [\(formatted(ends[0])), \(formatted(ends[1]))]")
+        }
+        out += "  \(name): " + details.joined(separator: ", ") + "\n"
       }
+      out += "  (terms get intervals, not verdicts: the permutation test concerns the label\n"
+      out += "  as a whole, and a label tied to the modalities only jointly looks independent\n"
+      out += "  of each in D1 and D2)\n"
     } else {
       out += "\n  No significance test: give --permutations P (and --bootstrap B for intervals and corrected values).\n"
     }

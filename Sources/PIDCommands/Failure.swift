@@ -26,6 +26,10 @@ public struct Failure: Error, CustomStringConvertible {
 
   public var description: String { message }
 
+  /// What a rank throws when it stops only because another rank failed:
+  /// no message of its own (the failing rank's line is reported).
+  static let peer = Failure("", status: .software)
+
   /// Maps any error of the modules to its message and exit status.
   public init(_ error: any Error) {
     switch error {

@@ -38,7 +38,8 @@ enum Job {
         exit(0)
       }
       // Someone failed: collect every rank's line on rank 0.
-      let line = failure.map { "\($0.status.rawValue) \($0.message)" } ?? ""
+      // A rank that only stopped because another failed has no line.
+      let line = failure.flatMap { $0.message.isEmpty ? nil : "\($0.status.rawValue) \($0.message)" } ?? ""
       let lines = try communicator.gather(Array(line.utf8))
       var exitStatus = status
       if communicator.isRoot {

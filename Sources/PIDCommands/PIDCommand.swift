@@ -36,7 +36,7 @@ struct PIDCommand: ParsableCommand {
       let pid = PartialInformationDecomposition(joint: table, options: bounds.options(workers: workers).solver)
       // The bounds a user would get from the pairwise marginals alone,
       // next to the true S.
-      let analysis = noBounds ? nil : Analysis(table.pairwise, arguments: bounds, workers: workers)
+      let analysis = noBounds ? nil : Analysis(witness: table, arguments: bounds, workers: workers)
       let seconds = now() - start
       guard communicator.isRoot else { return }
       if pid.gap > targetGap {
@@ -44,6 +44,7 @@ struct PIDCommand: ParsableCommand {
           "the solver reached a certified gap of \(pid.gap) bits, above the target \(targetGap); the numbers would not be certified",
           status: .software)
       }
+      try analysis?.checkRanges()
       let report = Report.header(command: "pid", ranks: communicator.size, n1: table.n1, n2: table.n2, k: table.k)
         + [
           ("pid", Report.pid(pid, joint: table)),

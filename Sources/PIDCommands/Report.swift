@@ -41,7 +41,7 @@ enum Report {
     var members: [(String, JSON)] = [
       ("S_R_simple", .number(b.redundancySimple)),
       ("S_R_relaxed", .number(b.redundancyRelaxed)),
-      ("S_R_sharp", optional(b.redundancySharp)),
+      ("S_R_sharp", .number(b.redundancySharp)),
       ("S_U_paper", .number(b.paperDisagreement)),
       ("S_U_l2", .number(b.disagreementL2)),
       ("S_U_bc", .number(b.disagreementBhattacharyya)),
@@ -58,11 +58,56 @@ enum Report {
       ("S_upper_inner", optional(b.upperInner)),
       ("S_upper_inner_is_bound", .bool(false)),
       ("polytope_dimension", .integer(b.polytopeDimension)),
+      ("S_R_sharp_gap_bits", .number(b.redundancySharpGap)),
       ("ipf_residual", .number(b.maximumEntropyResidual)),
       ("renamed_gap_bits", .array([.number(b.renamedGaps.0), .number(b.renamedGaps.1)])),
     ]
-    if let reason = b.sharpUnavailableReason { members.append(("S_R_sharp_reason", .string(reason))) }
     return .object(members)
+  }
+
+  /// Level below which the fit's deviance says the samples do not look
+  /// like one population.
+  static let populationLevel = 0.01
+
+  /// The `fit` block: the maximum-likelihood joint of MATH.md section 7.
+  static func fit(_ f: MaximumLikelihoodJoint) -> JSON {
+    var members: [(String, JSON)] = [
+      ("method", .string("maximum-likelihood joint of the three tables (EM, SQUAREM-accelerated)")),
+      ("weights", .string(f.weights.rawValue)),
+      ("log_likelihood", .number(f.logLikelihood)),
+      ("certificate_gap", .number(f.certificate)),
+      ("converged", .bool(f.converged)),
+      ("iterations", .integer(f.iterations)),
+      ("G2", .number(f.deviance)),
+      ("tv_x1y", .number(f.shifts.x1y)), ("tv_x2y", .number(f.shifts.x2y)), ("tv_x1x2", .number(f.shifts.x1x2)),
+    ]
+    let words: String
+    switch f.weights {
+    case .counts:
+      let p = chiSquareSurvival(f.deviance, degreesOfFreedom: f.degreesOfFreedom)
+      members += [("degrees_of_freedom", .integer(f.degreesOfFreedom)), ("p_value", .number(p))]
+      let statistic = "G² = \(formatted(.number(f.deviance), decimals: 2)) on \(f.degreesOfFreedom) degrees of freedom, approximate p = \(formatted(.number(p), decimals: 3))"
+      words = p >= populationLevel
+        ? "the three samples are consistent with one population (\(statistic))"
+        : "the samples do not look like one population (\(statistic)): check that D1, D2 and DM were preprocessed alike and drawn from the same population; a shift between them makes every bound unreliable"
+    case .equalPerTable:
+      members += [("degrees_of_freedom", .null), ("p_value", .null)]
+      words = "probabilities without sample sizes: each table weighs the same, and G² has no reference distribution"
+    }
+    members.append(("assessment", .string(words)))
+    return .object(members)
+  }
+
+  /// The `reconciliation` block of CLI.md (how far each table moved) and
+  /// the `fit` block.
+  static func fitBlocks(_ f: MaximumLikelihoodJoint) -> [(String, JSON)] {
+    [
+      ("reconciliation", .object([
+        ("method", .string("maximum-likelihood joint of D1, D2 and DM (see fit)")),
+        ("tv_x1y", .number(f.shifts.x1y)), ("tv_x2y", .number(f.shifts.x2y)), ("tv_x1x2", .number(f.shifts.x1x2)),
+      ])),
+      ("fit", fit(f)),
+    ]
   }
 
   static func performance(_ p: PerformanceBounds) -> JSON {
@@ -100,10 +145,6 @@ enum Report {
     out += "  synergy S in [\(formatted(b?["S_lower_clipped"])), \(formatted(b?["S_upper"]))]"
     if let sharp = b?["S_upper_sharp"], sharp != .null { out += "   (sharp upper \(formatted(sharp)))" }
     out += "\n"
-    if b?["bracket_consistent"] == .bool(false) {
-      out += "  WARNING: the lower bound exceeds the upper bound: no joint distribution has\n"
-      out += "  these pairwise tables (sampling noise?); the bracket is not trustworthy.\n"
-    }
     let rows: [(String, String)] = [
       ("S_R_simple", "S_R_simple"), ("S_R_relaxed", "S_R_relaxed"), ("S_R_sharp", "S_R_sharp"),
       ("S_U_l2", "S_U_l2"), ("S_U_bc", "S_U_bc"), ("S_U_paper (not a bound)", "S_U_paper"),

@@ -1,101 +1,104 @@
 import PIDData
 import PIDMath
 
-/// Which terms are distinguishable from zero at the chosen level, and the
-/// decision taken from the corrected, significant values.
+/// What the resampling says about dependence and about each term.
 ///
-/// The test of a term: with `--permutations P`, its permutation p-value
-/// (the null "the label is independent of both modalities") at the level
-/// `1 − confidence` after Holm's adjustment over the terms tested (the
-/// family-wise error stays at the level); with only `--bootstrap B`, the
-/// basic interval of its bias-corrected value (`2 estimate − upper
-/// percentile` and up) lying above zero, term by term. Plug-in information estimates are biased upward, so the
-/// plain percentile interval is not used as a test.
+/// - The **global test** (with `--permutations P`): the null is "the label
+///   is independent of each modality", tested by the permutation p-value of
+///   `I_min` (labels shuffled within D1 and within D2; `I_min` is at least
+///   `max(I(X1;Y), I(X2;Y))`). Shuffling is exact under that null only, so
+///   the p-value says nothing about any single term. A label that depends
+///   on the modalities only jointly (pure synergy) looks independent of
+///   each in D1 and D2: no test on them can see it.
+/// - **Each term** (R, U1, U2, the synergy lower bound, the synergy of DL)
+///   gets its plug-in and bias-corrected values and its basic interval
+///   (`[2 estimate − upper percentile, 2 estimate − lower percentile]`,
+///   which moves the percentile interval by twice the bias of the plug-in
+///   estimate), and no verdict: no test of a single term's null (e.g.
+///   `U1 = 0`, a garbling of `p(x2, y)` into `p(x1, y)`) is implemented.
 struct Significance {
   struct Term {
     var name: String
     var key: String
     var plugIn: Double
     var corrected: Double?
-    var pValue: Double?
-    var significant: Bool
+    var interval: (Double, Double)?
   }
 
   var level: Double
-  var basis: String
+  /// The permutation p-value of the global null, when permutations ran.
+  var globalPValue: Double?
   var terms: [Term]
 
-  /// The tested terms: R, U1, U2, the synergy lower bound and (with DL) the
-  /// plug-in synergy of DL.
-  static let tested: [(String, String)] = [
+  /// The reported terms.
+  static let reported: [(String, String)] = [
     ("redundancy R", "pid.R"), ("uniqueness U1", "pid.U1"), ("uniqueness U2", "pid.U2"),
     ("synergy lower bound", "bounds.S_lower_clipped"), ("synergy in DL (validation)", "validation.S"),
   ]
+
+  /// The statistic of the global test.
+  static let globalStatistic = "pid.I_min"
 
   /// Nil when there is neither a bootstrap nor a permutation test.
   init?(point: [(String, Double)], statistics: [String: BootstrapStatistic], pValues: [String: Double], confidence: Double) {
     guard !statistics.isEmpty || !pValues.isEmpty else { return nil }
     level = ((1 - confidence) * 1e12).rounded() / 1e12
-    basis = pValues.isEmpty
-      ? "bootstrap: the basic interval of the bias-corrected value lies above 0"
-      : "permutation p-values, Holm-adjusted (null: label independent of both modalities)"
+    globalPValue = pValues[Self.globalStatistic].flatMap { $0.isFinite ? $0 : nil }
     let values = Dictionary(point, uniquingKeysWith: { a, _ in a })
     terms = []
-    for (name, key) in Self.tested {
+    for (name, key) in Self.reported {
       guard let plugIn = values[key], plugIn.isFinite else { continue }
       let statistic = statistics[key]
-      let p = pValues[key].flatMap { $0.isFinite ? $0 : nil }
+      let interval = statistic.flatMap { s in s.basicLo.isFinite && s.basicHi.isFinite ? (s.basicLo, s.basicHi) : nil }
       terms.append(Term(name: name, key: key, plugIn: plugIn,
-                        corrected: statistic.flatMap { $0.corrected.isFinite ? $0.corrected : nil },
-                        pValue: p, significant: pValues.isEmpty && (statistic?.basicLo ?? -.infinity) > 0))
-    }
-    adjustment = pValues.isEmpty ? "none (each interval at the level)" : "Holm over the \(terms.filter { $0.pValue != nil }.count) terms tested"
-    if !pValues.isEmpty {
-      // Holm's step-down procedure: the i-th smallest of m p-values is
-      // significant if it and every smaller one satisfy p <= level / (m - i).
-      let order = terms.indices.filter { terms[$0].pValue != nil }.sorted { terms[$0].pValue! < terms[$1].pValue! }
-      for (rank, index) in order.enumerated() {
-        guard terms[index].pValue! <= level / Double(order.count - rank) else { break }
-        terms[index].significant = true
-      }
+                        corrected: statistic.flatMap { $0.corrected.isFinite ? $0.corrected : nil }, interval: interval))
     }
   }
 
-  /// How the family of tests is controlled.
-  var adjustment: String
-
-  func isSignificant(_ key: String) -> Bool { terms.first { $0.key == key }?.significant ?? false }
+  /// Whether the global null is rejected at the level (nil without
+  /// permutations).
+  var labelDepends: Bool? { globalPValue.map { $0 <= level } }
 
   var block: (String, JSON) {
     func number(_ x: Double?) -> JSON { x.map { .number($0) } ?? .null }
+    let global: JSON = globalPValue.map { p in
+      .object([
+        ("null", .string("the label is independent of each modality (labels shuffled within D1 and within D2)")),
+        ("statistic", .string(Self.globalStatistic)),
+        ("p_value", .number(p)),
+        ("rejected", .bool(p <= level)),
+      ])
+    } ?? .null
     return ("significance", .object([
       ("level", .number(level)),
-      ("basis", .string(basis)),
-      ("adjustment", .string(adjustment)),
+      ("global", global),
+      ("terms", .string("plug-in, bias-corrected value and basic bootstrap interval of each term; no per-term test")),
     ] + terms.map { term in
       (term.key, JSON.object([
-        ("significant", .bool(term.significant)), ("plug_in", .number(term.plugIn)),
-        ("corrected", number(term.corrected)), ("p_value", number(term.pValue)),
+        ("plug_in", .number(term.plugIn)), ("corrected", number(term.corrected)),
+        ("interval", term.interval.map { .array([.number($0.0), .number($0.1)]) } ?? .null),
       ]))
     }))
   }
 }
 
 extension Decision {
-  /// The decision of MATH.md section 6 from corrected, significant values:
-  /// `I_min` bias-corrected (when bootstrapped), the synergy lower bound
-  /// bias-corrected when it is significant and 0 otherwise, the synergy
-  /// upper bound bias-corrected (never below the lower one); every value
-  /// clipped at 0. Unimodal accuracies come from the reconciled tables.
-  init(correcting analysis: Analysis, tables: PairwiseMarginals, statistics: [String: BootstrapStatistic],
-       significance: Significance, thresholds: DecisionThresholds) {
-    func value(_ key: String, _ plugIn: Double) -> Double {
-      let corrected = statistics[key]?.corrected ?? .nan
-      return max(0, corrected.isFinite ? corrected : plugIn)
-    }
-    let iMin = value("pid.I_min", analysis.bounds.pid.solution.lowerBound)
-    let lower = significance.isSignificant("bounds.S_lower_clipped") ? value("bounds.S_lower_clipped", analysis.bounds.lowerClipped) : 0
-    let upper = max(lower, value("bounds.S_upper", analysis.bounds.upper))
+  /// The decision of MATH.md section 6 from the bootstrap instead of the
+  /// plug-in values: `I_min` bias-corrected, the synergy lower bound at the
+  /// lower end of its basic interval (plug-in information is biased
+  /// upward), the synergy upper bound at the upper end of the larger of its
+  /// percentile and basic intervals; every value clipped at 0 and the upper
+  /// end never below the lower. Unimodal accuracies come from the fitted
+  /// tables. Nil without bootstrap statistics.
+  init?(correcting analysis: Analysis, tables: PairwiseMarginals, statistics: [String: BootstrapStatistic],
+        thresholds: DecisionThresholds) {
+    guard let iMinStatistic = statistics["pid.I_min"], let lowerStatistic = statistics["bounds.S_lower_clipped"],
+      let upperStatistic = statistics["bounds.S_upper"], iMinStatistic.corrected.isFinite,
+      lowerStatistic.basicLo.isFinite, upperStatistic.hi.isFinite, upperStatistic.basicHi.isFinite
+    else { return nil }
+    let iMin = max(0, iMinStatistic.corrected)
+    let lower = max(0, min(lowerStatistic.basicLo, analysis.bounds.lowerClipped))
+    let upper = max(lower, upperStatistic.hi, upperStatistic.basicHi, analysis.bounds.upper)
     let performance = PerformanceBounds(x1y: tables.x1y, x2y: tables.x2y, information: (iMin + lower, iMin + upper))
     self.init(performance: performance, synergyLower: lower, synergyUpper: upper, thresholds: thresholds)
   }

@@ -50,7 +50,7 @@ struct StudyCommand: ParsableCommand {
       for index in 0..<tables {
         let joint = JointDistribution.dirichlet(n1: n1, n2: n2, k: k, generator: &generator)
         let s = PartialInformationDecomposition(joint: joint, options: bounds.options.solver).synergy!
-        let report = Report.bounds(Analysis(joint.pairwise, arguments: bounds).bounds)
+        let report = Report.bounds(Analysis(witness: joint, arguments: bounds).bounds)
         for key in lowerKeys + upperKeys {
           guard let value = report[key]?.doubleValue else { continue }
           let isUpper = upperKeys.contains(key)

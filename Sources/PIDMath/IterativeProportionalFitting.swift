@@ -1,32 +1,44 @@
 import RealModule
 
 /// The maximum-entropy joint `r(x1, x2, y)` with three given pairwise
-/// marginals, by iterative proportional fitting from the uniform table.
+/// marginals, by iterative proportional fitting from the uniform table, with
+/// a certified upper bound on the maximum entropy.
 ///
-/// When the marginals are jointly realizable by a positive table, IPF
-/// converges to the maximum-entropy member of
-/// `Δ3 = { r : r(x1,x2), r(x1,y), r(x2,y) fixed }`. `residual` is the
-/// largest absolute marginal violation at the end; `converged` says whether
-/// it fell below the tolerance within the iteration limit (if not, the
-/// marginals are not (numerically) realizable and the table must not be
-/// used as a member of Δ3).
+/// IPF is block coordinate descent on the log-linear dual
+/// `D(θ) = log Σ_c exp(θ·a_c) − θ·b` (one parameter per pairwise-marginal
+/// entry, `a_c` the entries cell `c` adds to, `b` the marginals): after
+/// every sweep the iterate is `exp(θ·a_c)` for the parameters `θ` it
+/// accumulated. Weak duality gives `max H ≤ D(θ)` for **any** `θ`, so
+/// `entropyUpperBound` (bits) is a certificate whatever the residual: it is
+/// what `S_R_sharp` uses (MATH.md section 3). Cells forced to zero by a zero
+/// marginal entry are left out of the sum (their parameter is `−∞`, its
+/// product with a zero marginal taken as 0).
+///
+/// When the marginals are jointly realizable, IPF converges to the maximum-
+/// entropy member of `Δ3`, linearly to an interior one and sublinearly to
+/// one with zeros that the marginals do not force (AND); `D(θ)` decreases
+/// to `max H` along the way.
 public struct MaximumEntropyJoint: Sendable {
+  /// The last iterate (its marginals are exact to `residual`).
   public var joint: [Double]
+  /// Largest absolute marginal violation of `joint`.
   public var residual: Double
   public var iterations: Int
-  public var converged: Bool
+  /// Certified: `max over Δ3 of H(r) <= entropyUpperBound`, bits.
+  public var entropyUpperBound: Double
+  /// `H(joint)`, bits (an estimate of the maximum; `joint` is feasible only
+  /// to `residual`).
+  public var entropyEstimate: Double
 
   /// - Parameters:
-  ///   - tolerance: residual accepted as convergence. IPF converges
-  ///     linearly to an interior maximum-entropy joint but only
-  ///     sublinearly to one with zeros that the pairwise tables do not
-  ///     force (e.g. AND), hence the default 1e-6.
+  ///   - tolerance: stop once the dual bound is within this many bits of
+  ///     the iterate's entropy and the residual is below 1e-12.
   ///   - maximumIterations: at most this many sweeps (and at most about
   ///     2e8 cell updates in all).
-  public init(_ marginals: PairwiseMarginals, tolerance: Double = 1e-6, maximumIterations: Int = 200_000) {
+  public init(_ marginals: PairwiseMarginals, tolerance: Double = 1e-10, maximumIterations: Int = 200_000) {
     let n1 = marginals.n1, n2 = marginals.n2, k = marginals.k
     let x1y = marginals.x1y.elements, x2y = marginals.x2y.elements, x1x2 = marginals.x1x2.elements
-    // Start uniform on the cells that can carry mass.
+    // Start uniform (θ = 0) on the cells that can carry mass.
     var r = [Double](repeating: 0, count: n1 * n2 * k)
     for a in 0..<n1 {
       for b in 0..<n2 {
@@ -35,55 +47,88 @@ public struct MaximumEntropyJoint: Sendable {
         }
       }
     }
+    var theta12 = [Double](repeating: 0, count: n1 * n2)
+    var theta1y = [Double](repeating: 0, count: n1 * k)
+    var theta2y = [Double](repeating: 0, count: n2 * k)
     var residual = Double.infinity
     var iteration = 0
     var sum12 = [Double](repeating: 0, count: n1 * n2)
     var sum1y = [Double](repeating: 0, count: n1 * k)
     var sum2y = [Double](repeating: 0, count: n2 * k)
-    func scale(_ target: [Double], _ current: [Double], _ index: (Int, Int, Int) -> Int) {
+    func scale(_ target: [Double], _ current: [Double], _ theta: inout [Double], _ index: (Int, Int, Int) -> Int) {
+      var factor = [Double](repeating: 0, count: target.count)
+      for i in target.indices where current[i] > 0 && target[i] > 0 {
+        factor[i] = target[i] / current[i]
+        theta[i] += Double.log(factor[i])
+      }
       for a in 0..<n1 {
         for b in 0..<n2 {
           for y in 0..<k {
-            let i = index(a, b, y)
-            let c = current[i]
-            r[(a * n2 + b) * k + y] *= c > 0 ? target[i] / c : 0
+            r[(a * n2 + b) * k + y] *= factor[index(a, b, y)]
           }
         }
       }
     }
     func sums() { accumulatePairwiseSums(r, n1: n1, n2: n2, k: k, into: &sum12, &sum1y, &sum2y) }
-    var checkpointResidual = Double.infinity
+    /// `D(θ)` in nats, over the allowed cells.
+    func dual() -> Double {
+      var largest = -Double.infinity
+      for a in 0..<n1 {
+        for b in 0..<n2 {
+          for y in 0..<k where x1y[a * k + y] > 0 && x2y[b * k + y] > 0 && x1x2[a * n2 + b] > 0 {
+            largest = max(largest, theta12[a * n2 + b] + theta1y[a * k + y] + theta2y[b * k + y])
+          }
+        }
+      }
+      guard largest.isFinite else { return 0 }
+      var total = 0.0
+      for a in 0..<n1 {
+        for b in 0..<n2 {
+          for y in 0..<k where x1y[a * k + y] > 0 && x2y[b * k + y] > 0 && x1x2[a * n2 + b] > 0 {
+            total += Double.exp(theta12[a * n2 + b] + theta1y[a * k + y] + theta2y[b * k + y] - largest)
+          }
+        }
+      }
+      var linear = 0.0
+      for i in x1x2.indices where x1x2[i] > 0 { linear += theta12[i] * x1x2[i] }
+      for i in x1y.indices where x1y[i] > 0 { linear += theta1y[i] * x1y[i] }
+      for i in x2y.indices where x2y[i] > 0 { linear += theta2y[i] * x2y[i] }
+      return largest + Double.log(total) - linear
+    }
+    var best = Double.infinity
+    var checkpointGap = Double.infinity
     let budget = min(maximumIterations, max(100, 200_000_000 / max(1, n1 * n2 * k * 6)))
     while iteration < budget {
       iteration += 1
       sums()
-      scale(x1x2, sum12) { a, b, _ in a * n2 + b }
+      scale(x1x2, sum12, &theta12) { a, b, _ in a * n2 + b }
       sums()
-      scale(x1y, sum1y) { a, _, y in a * k + y }
+      scale(x1y, sum1y, &theta1y) { a, _, y in a * k + y }
       sums()
-      scale(x2y, sum2y) { _, b, y in b * k + y }
+      scale(x2y, sum2y, &theta2y) { _, b, y in b * k + y }
       sums()
       residual = 0
       for i in sum12.indices { residual = max(residual, abs(sum12[i] - x1x2[i])) }
       for i in sum1y.indices { residual = max(residual, abs(sum1y[i] - x1y[i])) }
       for i in sum2y.indices { residual = max(residual, abs(sum2y[i] - x2y[i])) }
-      if residual <= 1e-13 { break }
-      // Sublinear convergence (a boundary maximum-entropy joint): once the
-      // tolerance is met, stop when a thousand sweeps no longer halve the
-      // residual. Above the tolerance, stop when a thousand sweeps gain
-      // less than 0.1%: the residual has settled at a positive limit, the
-      // marginals are not realizable (a 1/t decay still gains 1% per
-      // thousand sweeps at 100,000 sweeps).
-      if iteration % 1000 == 0 {
-        if residual <= tolerance && residual > 0.5 * checkpointResidual { break }
-        if residual > tolerance && residual > 0.999 * checkpointResidual { break }
-        checkpointResidual = residual
+      if residual <= 1e-13 || iteration % 100 == 0 {
+        best = min(best, dual())
+        let gap = best / naturalLogOf2 - entropy(r)
+        if residual <= 1e-12 && gap <= tolerance { break }
+        // Stop when a thousand sweeps no longer shrink the certificate's
+        // gap by 1% (a sublinear 1/t decay still gains more).
+        if iteration % 1000 == 0 {
+          if gap > 0.99 * checkpointGap { break }
+          checkpointGap = gap
+        }
       }
     }
+    best = min(best, dual())
     self.joint = r
     self.residual = residual
     self.iterations = iteration
-    self.converged = residual <= tolerance
+    self.entropyUpperBound = best / naturalLogOf2
+    self.entropyEstimate = entropy(r)
   }
 }
 

@@ -41,6 +41,27 @@ public struct PerformanceBounds: Sendable {
   }
 }
 
+extension PerformanceBounds {
+  /// The numbers outside their mathematical range, in words (empty when
+  /// every check holds): accuracies in [0, 1], the bracket ordered.
+  public var violations: [String] {
+    var found: [String] = []
+    let slack = 1e-9
+    let values: [(String, Double)] = [
+      ("acc_unimodal_1", unimodal1), ("acc_unimodal_2", unimodal2), ("acc_lower", lower), ("acc_upper", upper),
+      ("acc_lower_unclipped", lowerUnclipped), ("acc_upper_unclipped", upperUnclipped),
+    ]
+    for (name, value) in values where !(value >= -slack && value <= 1 + slack) {
+      found.append("\(name) = \(value) is outside [0, 1]")
+    }
+    if lowerUnclipped > upperUnclipped + slack {
+      found.append("acc_lower_unclipped = \(lowerUnclipped) exceeds acc_upper_unclipped = \(upperUnclipped)")
+    }
+    if lower > upper + slack { found.append("acc_lower = \(lower) exceeds acc_upper = \(upper)") }
+    return found
+  }
+}
+
 /// `Σ_x max_y p(x, y)`: accuracy of the Bayes classifier of Y from X.
 public func bayesAccuracy(_ joint: Matrix) -> Double {
   (0..<joint.rows).reduce(0.0) { sum, row in

@@ -145,3 +145,44 @@ public func millerMadowInformation(counts: Matrix) -> Double {
   let excess = Double((occupied - 1) - (rowsUsed - 1) - (columnsUsed - 1))
   return plugIn - excess / (2 * total * naturalLogOf2)
 }
+
+/// `P(X >= x)` for `X` chi-square with `degreesOfFreedom` degrees of
+/// freedom: the regularized upper incomplete gamma function `Q(d/2, x/2)`,
+/// by its series below `d/2 + 1` and its continued fraction above
+/// (relative accuracy about 1e-14). Returns 1 for `x <= 0`.
+public func chiSquareSurvival(_ x: Double, degreesOfFreedom: Int) -> Double {
+  precondition(degreesOfFreedom >= 1)
+  guard x > 0 else { return 1 }
+  guard x.isFinite else { return 0 }
+  let a = Double(degreesOfFreedom) / 2, z = x / 2
+  let logPrefix = a * Double.log(z) - z - Double.logGamma(a)
+  if z < a + 1 {
+    // P(a, z) = z^a e^-z / Γ(a+1) Σ z^n / ((a+1)...(a+n)).
+    var term = 1 / a, sum = term, n = 0.0
+    while n < 10_000 {
+      n += 1
+      term *= z / (a + n)
+      sum += term
+      if abs(term) < abs(sum) * 1e-16 { break }
+    }
+    return max(0, 1 - sum * Double.exp(logPrefix))
+  }
+  // Q(a, z) by the Lentz continued fraction.
+  let tiny = 1e-300
+  var b = z + 1 - a, c = 1 / tiny, d = 1 / b, h = d
+  var i = 0.0
+  while i < 10_000 {
+    i += 1
+    let an = -i * (i - a)
+    b += 2
+    d = an * d + b
+    if abs(d) < tiny { d = tiny }
+    c = b + an / c
+    if abs(c) < tiny { c = tiny }
+    d = 1 / d
+    let delta = d * c
+    h *= delta
+    if abs(delta - 1) < 1e-16 { break }
+  }
+  return min(1, Double.exp(logPrefix) * h)
+}

@@ -29,13 +29,22 @@ public struct BoundOptions: Sendable {
 /// Bounds on synergy from the three pairwise marginals only (MATH.md
 /// sections 3 and 4), in bits.
 ///
+/// The marginals are those of a `witness` joint (the fitted joint of
+/// MATH.md section 7, or a full joint table), so they are jointly
+/// realizable and every polytope of sections 3–4 is non-empty: every valid
+/// lower bound then lies below every valid upper bound, and `violations`
+/// lists any number outside its mathematical range (a bug, never data).
+///
 /// Every lower bound is valid for every joint that matches the marginals
 /// (the true one included), except `paperDisagreement` (the paper's
 /// variant, reported for reproduction, never used). Certified quantities
 /// enter at the conservative end of their intervals: lower bounds use the
 /// upper end of `I_min`-type values where that makes them smaller, upper
-/// bounds the lower end of `I_min`.
+/// bounds the lower end of `I_min`; `S_R_sharp` uses the log-linear dual
+/// bound on the maximum entropy.
 public struct SynergyBounds: Sendable {
+  /// The pairwise marginals the bounds are computed from.
+  public var marginals: PairwiseMarginals
   /// The identifiable PID terms (R, U1, U2) from `p(x1,y)`, `p(x2,y)`.
   public var pid: PartialInformationDecomposition
   /// `I(X1; X2)`.
@@ -46,10 +55,13 @@ public struct SynergyBounds: Sendable {
   public var redundancySimple: Double
   /// `R - I(X1;X2) + max(m1, m2)` with two certified renamed-role solves.
   public var redundancyRelaxed: Double
-  /// `min over Δ3` of `S(r)`, at the maximum-entropy joint; nil with
-  /// `sharpUnavailableReason` when IPF did not converge.
-  public var redundancySharp: Double?
-  public var sharpUnavailableReason: String?
+  /// `min over Δ3` of `S(r)` (reached at the maximum-entropy joint), at the
+  /// certified lower end given by the log-linear dual.
+  public var redundancySharp: Double
+  /// Bits between the dual bound on the maximum entropy and the entropy of
+  /// the last IPF iterate: how far `redundancySharp` may lie below the
+  /// exact value.
+  public var redundancySharpGap: Double
   /// IPF residual of the maximum-entropy joint.
   public var maximumEntropyResidual: Double
   /// `α = Σ p(x1,x2) ||p(y|x1) - p(y|x2)||²`.
@@ -80,15 +92,20 @@ public struct SynergyBounds: Sendable {
   /// The smallest valid upper bound.
   public var upper: Double
 
-  /// Whether `lower <= upper`. A crossing means no joint has these
-  /// marginals (estimated tables whose sampling noise makes them jointly
-  /// unrealizable): the bounds then disagree and should not be trusted.
-  public var consistent: Bool { lower <= upper + 1e-9 }
+  /// Whether `lower <= upper` (always, up to rounding, for realizable
+  /// marginals).
+  public var consistent: Bool { lower <= upper + SynergyBounds.slack }
+
+  /// Largest rounding error (bits) tolerated by the range checks.
+  public static let slack = 1e-7
 
   /// The renamed-role certificates (target X1, target X2).
   public var renamedGaps: (Double, Double)
 
-  public init(_ marginals: PairwiseMarginals, options: BoundOptions = BoundOptions()) {
+  /// The bounds from the pairwise marginals of `witness`.
+  public init(witness: JointDistribution, options: BoundOptions = BoundOptions()) {
+    let marginals = witness.pairwise
+    self.marginals = marginals
     let x1y = marginals.x1y, x2y = marginals.x2y, x1x2 = marginals.x1x2
     let problem = try! CouplingProblem(sourceA: x1y, sourceB: x2y, tolerance: 1)
     let pid = PartialInformationDecomposition(problem: problem, options: options.solver)
@@ -106,22 +123,14 @@ public struct SynergyBounds: Sendable {
     let m2 = roleX2.lowerBound - pid.informationX2Y
     redundancyRelaxed = redundancySimple + max(m1, m2)
 
-    // Maximum-entropy joint: the sharp lower bound.
+    // Maximum-entropy joint: the sharp lower bound,
+    // S(r) = R - I(X1;X2) + H(X1,Y) + H(X2,Y) - H(Y) - H_r(X1,X2,Y),
+    // smallest where H_r is largest; the dual bound on max H certifies it.
     let maxEnt = MaximumEntropyJoint(marginals)
     maximumEntropyResidual = maxEnt.residual
-    // Quantities evaluated at IPF-based joints are off by about the IPF
-    // residual; they are moved by this allowance in the safe direction.
-    let allowance = 1e3 * maxEnt.residual
-    if maxEnt.converged {
-      let r = maxEnt.joint
-      let sums = pairwiseSums(r, n1: marginals.n1, n2: marginals.n2, k: marginals.k)
-      let conditional = entropy(sums.x1y) + entropy(sums.x2y) - entropy(r) - entropy(x1y.columnSums)
-      redundancySharp = redundancySimple + conditional - allowance
-      sharpUnavailableReason = nil
-    } else {
-      redundancySharp = nil
-      sharpUnavailableReason = "the pairwise marginals are not jointly realizable (IPF residual \(maxEnt.residual))"
-    }
+    let conditionalBase = entropy(x1y.elements) + entropy(x2y.elements) - entropy(x1y.columnSums)
+    redundancySharp = redundancySimple + conditionalBase - maxEnt.entropyUpperBound
+    redundancySharpGap = max(0, maxEnt.entropyUpperBound - maxEnt.entropyEstimate)
 
     // Disagreement bounds from the Bayes-optimal unimodal classifiers.
     let k = marginals.k
@@ -148,7 +157,7 @@ public struct SynergyBounds: Sendable {
     paperDisagreement = alpha - max(u1, u2)
     disagreementL2 = alpha / (4 * naturalLogOf2) - (u1 + u2) / 2
     disagreementBhattacharyya = bhattacharyya - (u1 + u2) / 2
-    lower = [redundancySimple, redundancyRelaxed, redundancySharp ?? -.infinity, disagreementL2, disagreementBhattacharyya].max()!
+    lower = [redundancySimple, redundancyRelaxed, redundancySharp, disagreementL2, disagreementBhattacharyya].max()!
 
     // Upper bounds: lower bounds on H_r(X1,X2,Y) over Δ3.
     let hY = entropy(x1y.columnSums), h12 = entropy(x1x2.elements)
@@ -180,8 +189,9 @@ public struct SynergyBounds: Sendable {
     upperInner = nil
     polytopeDimension = 0
     let cells = marginals.n1 * marginals.n2 * k
-    if maxEnt.converged && cells <= options.polytopeCellLimit {
-      let polytope = MarginalPolytope(n1: marginals.n1, n2: marginals.n2, k: k, base: maxEnt.joint)
+    if cells <= options.polytopeCellLimit {
+      // The witness is a member of Δ3: the polytope's base point.
+      let polytope = MarginalPolytope(n1: marginals.n1, n2: marginals.n2, k: k, base: witness.masses)
       polytopeDimension = polytope.dimension
       let minimizer = ConcaveEntropyMinimizer(polytope: polytope)
       if polytope.dimension <= options.sharpDimensionLimit {
@@ -194,9 +204,9 @@ public struct SynergyBounds: Sendable {
         smallest = options.workers.minimum([smallest])[0]
         if polytope.dimension == 0 { smallest = entropy(polytope.base) }
         if smallest.isFinite {
-          // Vertices are computed from the IPF point, whose marginals are
-          // exact to its residual: allow for it.
-          let sharp = h12 + hY - smallest - iMinLower + 1e-9 + allowance
+          // Vertices are solved from the base in floating point: 1e-9 bits
+          // cover their rounding.
+          let sharp = h12 + hY - smallest - iMinLower + 1e-9
           upperSharp = sharp
           best = min(best, sharp)
         }
@@ -206,5 +216,35 @@ public struct SynergyBounds: Sendable {
       }
     }
     upper = best
+  }
+
+  /// The numbers outside their mathematical range, in words (empty when
+  /// every check holds, up to `slack` bits of rounding): the PID terms are
+  /// nonnegative, every valid lower bound lies below every valid upper
+  /// bound (the marginals are realizable), and every number is finite.
+  public var violations: [String] {
+    let tolerance = SynergyBounds.slack + pid.gap + renamedGaps.0 + renamedGaps.1
+    var found: [String] = []
+    func check(_ ok: Bool, _ what: @autoclosure () -> String) { if !ok { found.append(what()) } }
+    for (name, value) in [("R", pid.redundancy), ("U1", pid.uniqueness1), ("U2", pid.uniqueness2)] {
+      check(value.isFinite && value >= -tolerance, "\(name) = \(value) is negative")
+    }
+    let lowers: [(String, Double)] = [
+      ("S_R_simple", redundancySimple), ("S_R_relaxed", redundancyRelaxed), ("S_R_sharp", redundancySharp),
+      ("S_U_l2", disagreementL2), ("S_U_bc", disagreementBhattacharyya),
+    ]
+    var uppers: [(String, Double)] = [("S_upper_paper", upperPaper), ("S_upper_meet", upperMeet), ("S_upper_cap", upperCap)]
+    if let upperSharp { uppers.append(("S_upper_sharp", upperSharp)) }
+    for (name, value) in lowers + uppers + [("alpha", alpha), ("I_x1x2", informationX1X2)] {
+      check(value.isFinite, "\(name) = \(value) is not finite")
+    }
+    for (lowName, low) in lowers {
+      for (highName, high) in uppers {
+        check(low <= high + tolerance, "\(lowName) = \(low) exceeds \(highName) = \(high)")
+      }
+    }
+    check(upper >= -tolerance, "S_upper = \(upper) is negative")
+    if let upperInner { check(upperInner <= upper + tolerance, "S_upper_inner = \(upperInner) exceeds S_upper = \(upper)") }
+    return found
   }
 }

@@ -1,0 +1,131 @@
+import Numerics
+import PIDData
+import Testing
+
+@testable import PIDMath
+
+/// The maximum-likelihood joint of MATH.md section 7, against the
+/// independent reference of `scripts/fit-reference.py` (plain EM in numpy,
+/// itself checked against a quasi-Newton fit) on Tests/Fixtures/fit.
+@Suite("Maximum-likelihood joint")
+struct MaximumLikelihoodJointTests {
+  static let directory: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/") + "/Tests/Fixtures/fit"
+  }()
+
+  static func tables(_ json: JSON) throws -> (Matrix, Matrix, Matrix) {
+    func matrix(_ key: String) throws -> Matrix {
+      guard case .array(let rows)? = json[key] else { throw DataError.malformed(path: key, line: nil, message: "missing") }
+      return Matrix(try rows.map { row in
+        guard case .array(let cells) = row else { throw DataError.malformed(path: key, line: nil, message: "row") }
+        return cells.map { $0.doubleValue ?? .nan }
+      })
+    }
+    return (try matrix("p_x1y"), try matrix("p_x2y"), try matrix("p_x1x2"))
+  }
+
+  @Test("Matches the reference fit: log-likelihood, G², fitted marginals, total variations", arguments: ["a", "b", "c", "d"])
+  func reference(_ name: String) throws {
+    let input = try Self.tables(try JSON.parse(try readFile("\(Self.directory)/case-\(name).json")))
+    for (suffix, weights) in [("ref", FitWeights.counts), ("ref-equal-weight", .equalPerTable)] {
+      let expected = try JSON.parse(try readFile("\(Self.directory)/case-\(name).\(suffix).json"))
+      let fit = try MaximumLikelihoodJoint(x1y: input.0, x2y: input.1, x1x2: input.2, weights: weights)
+      #expect(fit.converged)
+      let l = try #require(expected["log_likelihood"]?.doubleValue)
+      #expect(fit.logLikelihood.isApproximatelyEqual(to: l, relativeTolerance: 1e-8), "\(name) \(suffix): ℓ \(fit.logLikelihood) vs \(l)")
+      // The certificate bounds the distance to the optimum: the reference
+      // (itself within 1e-10 N of it) is not above ℓ + certificate.
+      #expect(l <= fit.logLikelihood + fit.certificate + 1e-9 * fit.total)
+      let g2 = try #require(expected["G2"]?.doubleValue)
+      #expect(fit.deviance.isApproximatelyEqual(to: g2, absoluteTolerance: 1e-6), "\(name) \(suffix): G² \(fit.deviance) vs \(g2)")
+      let reference = try Self.tables(expected)
+      for (got, want) in [(fit.marginals.x1y, reference.0), (fit.marginals.x2y, reference.1), (fit.marginals.x1x2, reference.2)] {
+        for (a, b) in zip(got.elements, want.elements) {
+          #expect(a.isApproximatelyEqual(to: b, absoluteTolerance: 1e-6), "\(name) \(suffix): marginal \(a) vs \(b)")
+        }
+      }
+      let tv = try #require(expected["total_variation"])
+      #expect(fit.shifts.x1y.isApproximatelyEqual(to: tv["p_x1y"]!.doubleValue!, absoluteTolerance: 1e-6))
+      #expect(fit.shifts.x2y.isApproximatelyEqual(to: tv["p_x2y"]!.doubleValue!, absoluteTolerance: 1e-6))
+      #expect(fit.shifts.x1x2.isApproximatelyEqual(to: tv["p_x1x2"]!.doubleValue!, absoluteTolerance: 1e-6))
+    }
+  }
+
+  @Test("The fitted marginals are exactly those of the fitted joint, which is a probability table")
+  func witness() throws {
+    let input = try Self.tables(try JSON.parse(try readFile("\(Self.directory)/case-c.json")))
+    let fit = try MaximumLikelihoodJoint(x1y: input.0, x2y: input.1, x1x2: input.2)
+    #expect(fit.joint.allSatisfy { $0 >= 0 })
+    #expect(fit.joint.reduce(0, +).isApproximatelyEqual(to: 1, absoluteTolerance: 1e-14))
+    let sums = pairwiseSums(fit.joint, n1: fit.n1, n2: fit.n2, k: fit.k)
+    #expect(sums.x1y == fit.marginals.x1y.elements)
+    #expect(sums.x2y == fit.marginals.x2y.elements)
+    #expect(sums.x1x2 == fit.marginals.x1x2.elements)
+  }
+
+  @Test("Realizable tables are reproduced, zeros of the AND table included (sublinear EM polished)")
+  func realizable() throws {
+    for joint in [try JointDistribution([[[0.25, 0], [0.25, 0]], [[0.25, 0], [0, 0.25]]]), randomJoint(3, 4, 2, seed: 7)] {
+      let m = joint.pairwise
+      let fit = try MaximumLikelihoodJoint(x1y: m.x1y, x2y: m.x2y, x1x2: m.x1x2, weights: .equalPerTable)
+      #expect(fit.shifts.x1y < 1e-9 && fit.shifts.x2y < 1e-9 && fit.shifts.x1x2 < 1e-9, "\(fit.shifts)")
+      #expect(fit.deviance < 1e-9)
+    }
+  }
+
+  @Test("A warm start reaches the same marginals")
+  func warmStart() throws {
+    let input = try Self.tables(try JSON.parse(try readFile("\(Self.directory)/case-b.json")))
+    let cold = try MaximumLikelihoodJoint(x1y: input.0, x2y: input.1, x1x2: input.2)
+    var perturbed = input.0
+    perturbed[0, 0] += 3
+    let other = try MaximumLikelihoodJoint(x1y: perturbed, x2y: input.1, x1x2: input.2)
+    let warm = try MaximumLikelihoodJoint(x1y: input.0, x2y: input.1, x1x2: input.2, start: other.joint)
+    for (a, b) in zip(cold.marginals.x1x2.elements + cold.marginals.x1y.elements, warm.marginals.x1x2.elements + warm.marginals.x1y.elements) {
+      #expect(a.isApproximatelyEqual(to: b, absoluteTolerance: 1e-7))
+    }
+  }
+
+  @Test("Bad tables are refused: negative, non-finite, empty, shapes")
+  func refusals() {
+    #expect(throws: TableError.self) { try MaximumLikelihoodJoint(x1y: Matrix([[1, -1]]), x2y: Matrix([[1, 1]]), x1x2: Matrix([[1]])) }
+    #expect(throws: TableError.self) { try MaximumLikelihoodJoint(x1y: Matrix([[1, .nan]]), x2y: Matrix([[1, 1]]), x1x2: Matrix([[1]])) }
+    #expect(throws: TableError.self) { try MaximumLikelihoodJoint(x1y: Matrix([[0, 0]]), x2y: Matrix([[1, 1]]), x1x2: Matrix([[1]])) }
+    #expect(throws: TableError.self) { try MaximumLikelihoodJoint(x1y: Matrix([[1, 1, 1]]), x2y: Matrix([[1, 1]]), x1x2: Matrix([[1]])) }
+  }
+
+  @Test("Chi-square survival: closed forms and table values")
+  func chiSquare() {
+    // df = 2: exp(-x/2).
+    #expect(chiSquareSurvival(2, degreesOfFreedom: 2).isApproximatelyEqual(to: Double.exp(-1), relativeTolerance: 1e-12))
+    #expect(chiSquareSurvival(30, degreesOfFreedom: 2).isApproximatelyEqual(to: Double.exp(-15), relativeTolerance: 1e-10))
+    // The 5% critical values of df 1 and 10.
+    #expect(chiSquareSurvival(3.841458820694124, degreesOfFreedom: 1).isApproximatelyEqual(to: 0.05, relativeTolerance: 1e-9))
+    #expect(chiSquareSurvival(18.307038053275146, degreesOfFreedom: 10).isApproximatelyEqual(to: 0.05, relativeTolerance: 1e-9))
+    #expect(chiSquareSurvival(0, degreesOfFreedom: 5) == 1)
+  }
+}
+
+@Suite("Maximum-entropy joint")
+struct MaximumEntropyJointTests {
+  @Test("The dual bound is above the entropy of every member of Δ3 and tight on interior tables")
+  func dualBound() {
+    for seed in 0..<20 {
+      let joint = randomJoint(3, 3, 2, seed: UInt64(seed) &+ 99)
+      let maxEnt = MaximumEntropyJoint(joint.pairwise)
+      #expect(maxEnt.entropyUpperBound >= joint.entropyX1X2Y - 1e-12)
+      #expect(maxEnt.entropyUpperBound - maxEnt.entropyEstimate < 1e-9, "seed \(seed): \(maxEnt.entropyUpperBound) vs \(maxEnt.entropyEstimate)")
+    }
+  }
+
+  @Test("AND: the certified S_R_sharp is within 1e-4 bits below the exact 0.5 (a zero IPF reaches only sublinearly)")
+  func and() throws {
+    let joint = try JointDistribution([[[0.25, 0], [0.25, 0]], [[0.25, 0], [0, 0.25]]])
+    let bounds = SynergyBounds(witness: joint)
+    #expect(bounds.redundancySharp <= 0.5 + 1e-12)
+    #expect(bounds.redundancySharp >= 0.5 - 1e-4)
+    #expect(bounds.violations.isEmpty)
+  }
+}
