@@ -390,8 +390,9 @@ func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: I
 }
 
 /// For every number of `pid`, `bounds` and `validation`, the permutation
-/// p-value `(1 + #{null >= observed}) / (P + 1)` of "this is above what
-/// independence of the label would produce" (NaN when unavailable).
+/// p-value `(1 + #{null >= observed}) / (P + 1)`: a test of the one null
+/// "the label is independent of the modalities" with that number as the
+/// statistic, not a test of the number being zero (NaN when unavailable).
 func permutationPValues(point: [(String, Double)], nulls: [[Double]]) -> [(String, Double)] {
   var values: [(String, Double)] = []
   for (i, (key, observed)) in point.enumerated()
@@ -412,7 +413,7 @@ func permutationPValues(point: [(String, Double)], nulls: [[Double]]) -> [(Strin
 func permutationBlock(_ pValues: [(String, Double)], permutations: Int, seed: UInt64) -> (String, JSON) {
   ("permutation", .object([
     ("permutations", .integer(permutations)), ("seed", .integer(Int(truncatingIfNeeded: seed))),
-    ("null", .string("labels shuffled within D1, within D2 and within DL; DM kept")),
+    ("null", .string("the label is independent of the modalities: labels shuffled within D1, within D2 and within DL; DM kept")),
     ("p_values", nestedObject(pValues.map { ($0.0, $0.1.isFinite ? JSON.number($0.1) : .null) })),
   ]))
 }

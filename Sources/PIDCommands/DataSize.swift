@@ -40,6 +40,9 @@ struct DataSize {
     }
   }
 
+  /// Whether D1, D2 and DM each have enough rows per occupied cell.
+  var pairwiseAdequate: Bool { rowsPerCell.prefix(3).allSatisfy { $0.1 >= Self.minimumRowsPerCell } }
+
   var block: (String, JSON) {
     ("data_size", .object([
       ("rows_per_occupied_cell", .object(rowsPerCell.map { ($0.0, JSON.number($0.1)) })),

@@ -210,7 +210,8 @@ struct EstimateCommand: ParsableCommand {
         command: "estimate", ranks: communicator.size,
         n1: estimation.alphabet1, n2: estimation.alphabet2, k: estimation.labels.count)
       report += estimation.blocks
-      report.append(DataSize(coded).block)
+      let dataSize = DataSize(coded)
+      report.append(dataSize.block)
       report += analysis.blocks
       report += Report.fitBlocks(estimation.fit)
       if !statistic.validationKeys.isEmpty {
@@ -233,22 +234,38 @@ struct EstimateCommand: ParsableCommand {
         report += bootstrapBlocks(statistics, replicates: bootstrap, unusable: unusable, jackknife: cells.count, seed: seed,
                                   confidence: confidence, interval: interval)
       }
-      var pValues: [(String, Double)] = []
+      var globalPValue: Double? = nil
       if permutations > 0 {
-        pValues = permutationPValues(point: point, nulls: Array(results[bootstrap..<(bootstrap + permutations)]))
+        let nulls = Array(results[bootstrap..<(bootstrap + permutations)])
+        let pValues = permutationPValues(point: point, nulls: nulls)
         report.append(permutationBlock(pValues, permutations: permutations, seed: seed))
+        globalPValue = Significance.globalPValue(point: point, nulls: nulls)
       }
       let byKey = Dictionary(statistics, uniquingKeysWith: { a, _ in a })
-      if let significance = Significance(point: point, statistics: byKey, pValues: Dictionary(pValues, uniquingKeysWith: { a, _ in a }),
-                                         confidence: confidence) {
+      if let significance = Significance(point: point, statistics: byKey, globalPValue: globalPValue, confidence: confidence) {
         report.append(significance.block)
       }
-      // With the bootstrap, the decision is taken from interval ends; the
-      // plug-in one stays in the report.
-      if let decision = Decision(correcting: analysis, tables: fit.marginals, statistics: byKey, thresholds: bounds.thresholds),
-        let index = report.firstIndex(where: { $0.0 == "decision" }), case .object(var members) = Report.decision(decision)
+      // The decision: from interval ends with the bootstrap, from the
+      // plug-in values without; never certain of a gain or an interaction
+      // that the bias of plug-in information could have made. The plug-in
+      // decision stays in the report when this one differs.
+      let corrected = Decision(correcting: analysis, tables: fit.marginals, statistics: byKey, thresholds: bounds.thresholds)
+      var decision = corrected ?? analysis.decision
+      var basis = corrected == nil
+        ? "plug-in values"
+        : "bootstrap: I_min bias-corrected, the synergy lower bound at the low end of its basic interval, the upper bound at the high end of its intervals"
+      let caution: String? = bootstrap == 0
+        ? "plug-in information from samples is biased upward and, without --bootstrap, its sampling error is unknown"
+        : (dataSize.pairwiseAdequate ? nil
+          : "a pairwise table has fewer than \(Int(DataSize.minimumRowsPerCell)) rows per occupied cell, where the upward bias of plug-in information exceeds what the bootstrap corrects (see data_size)")
+      if let caution, let cautious = decision.withoutCertainty(because: caution) {
+        decision = cautious
+        basis += "; no gain or interaction stated as certain (\(bootstrap == 0 ? "no bootstrap" : "small samples"))"
+      }
+      if decision != analysis.decision, let index = report.firstIndex(where: { $0.0 == "decision" }),
+        case .object(var members) = Report.decision(decision)
       {
-        members.append(("basis", .string("bootstrap: I_min bias-corrected, the synergy lower bound at the low end of its basic interval, the upper bound at the high end of its intervals")))
+        members.append(("basis", .string(basis)))
         report.insert(("decision_plugin", report[index].1), at: index + 1)
         report[index].1 = .object(members)
       }
@@ -289,7 +306,16 @@ struct EstimateCommand: ParsableCommand {
             ("alphabet", .object([("x1", .integer(estimation.alphabet1)), ("x2", .integer(estimation.alphabet2)), ("y", .integer(estimation.labels.count))])),
           ]
           members += estimation.blocks.filter { $0.0 != "labels" }
-          members += analysis.blocks
+          // No bootstrap here: the plug-in decision's claims of a gain or
+          // an interaction are not stated (decision_plugin keeps them).
+          var blocks = analysis.blocks
+          let decision = analysis.decision.withoutCertainty(
+            because: "plug-in information from samples is biased upward and its sampling error is unknown here (no bootstrap with --modality)") ?? analysis.decision
+          if let index = blocks.firstIndex(where: { $0.0 == "decision" }) {
+            blocks.insert(("decision_plugin", blocks[index].1), at: index + 1)
+            blocks[index].1 = Report.decision(decision)
+          }
+          members += blocks
           members += Report.fitBlocks(estimation.fit)
           pairs.append(.object(members))
           let b = analysis.bounds
@@ -297,7 +323,7 @@ struct EstimateCommand: ParsableCommand {
             ("x1", .string(specs[i].0)), ("x2", .string(specs[j].0)),
             ("R", .number(b.pid.redundancy)), ("U1", .number(b.pid.uniqueness1)), ("U2", .number(b.pid.uniqueness2)),
             ("S_lower", .number(b.lowerClipped)), ("S_upper", .number(b.upper)),
-            ("collect_multimodal", .string(analysis.decision.collectMultimodal)), ("fusion", .string(analysis.decision.fusion)),
+            ("collect_multimodal", .string(decision.collectMultimodal)), ("fusion", .string(decision.fusion)),
           ]))
         }
       }
@@ -542,7 +568,7 @@ extension Report {
       out += "\nAt level \(formatted(significance["level"], decimals: 3)):\n"
       if let global = significance["global"], global != .null {
         let rejected = global["rejected"] == .bool(true)
-        out += "  " + (rejected ? "the label depends on the modalities" : "no evidence in D1 and D2 that the label depends on either modality")
+        out += "  " + (rejected ? "the label depends on the modalities" : "no evidence that the label depends on the modalities")
         out += " (permutation test, p = \(formatted(global["p_value"], decimals: 3)))\n"
       } else {
         out += "  no test of dependence: give --permutations P\n"
@@ -557,8 +583,7 @@ extension Report {
         out += "  \(name): " + details.joined(separator: ", ") + "\n"
       }
       out += "  (terms get intervals, not verdicts: the permutation test concerns the label\n"
-      out += "  as a whole, and a label tied to the modalities only jointly looks independent\n"
-      out += "  of each in D1 and D2)\n"
+      out += "  as a whole; a label tied to the modalities only jointly shows in DL alone)\n"
     } else {
       out += "\n  No significance test: give --permutations P (and --bootstrap B for intervals and corrected values).\n"
     }

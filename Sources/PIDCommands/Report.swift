@@ -68,6 +68,8 @@ enum Report {
   /// Level below which the fit's deviance says the samples do not look
   /// like one population.
   static let populationLevel = 0.01
+  /// Draws of the parametric bootstrap of `G²`.
+  static let populationDraws = 199
 
   /// The `fit` block: the maximum-likelihood joint of MATH.md section 7.
   static func fit(_ f: MaximumLikelihoodJoint) -> JSON {
@@ -84,9 +86,15 @@ enum Report {
     let words: String
     switch f.weights {
     case .counts:
-      let p = chiSquareSurvival(f.deviance, degreesOfFreedom: f.degreesOfFreedom)
-      members += [("degrees_of_freedom", .integer(f.degreesOfFreedom)), ("p_value", .number(p))]
-      let statistic = "G² = \(formatted(.number(f.deviance), decimals: 2)) on \(f.degreesOfFreedom) degrees of freedom, approximate p = \(formatted(.number(p), decimals: 3))"
+      // The chi-square reference is shown for orientation; the words rest
+      // on the parametric bootstrap.
+      let chiSquare = chiSquareSurvival(f.deviance, degreesOfFreedom: f.degreesOfFreedom)
+      let p = f.deviancePValue(draws: populationDraws, seed: 0) ?? chiSquare
+      members += [
+        ("degrees_of_freedom", .integer(f.degreesOfFreedom)), ("p_value_chi_square", .number(chiSquare)),
+        ("p_value", .number(p)), ("p_value_method", .string("parametric bootstrap, \(populationDraws) draws from the fit")),
+      ]
+      let statistic = "G² = \(formatted(.number(f.deviance), decimals: 2)), parametric-bootstrap p = \(formatted(.number(p), decimals: 3))"
       words = p >= populationLevel
         ? "the three samples are consistent with one population (\(statistic))"
         : "the samples do not look like one population (\(statistic)): check that D1, D2 and DM were preprocessed alike and drawn from the same population; a shift between them makes every bound unreliable"

@@ -4,12 +4,13 @@ import PIDMath
 /// What the resampling says about dependence and about each term.
 ///
 /// - The **global test** (with `--permutations P`): the null is "the label
-///   is independent of each modality", tested by the permutation p-value of
-///   `I_min` (labels shuffled within D1 and within D2; `I_min` is at least
-///   `max(I(X1;Y), I(X2;Y))`). Shuffling is exact under that null only, so
-///   the p-value says nothing about any single term. A label that depends
-///   on the modalities only jointly (pure synergy) looks independent of
-///   each in D1 and D2: no test on them can see it.
+///   is independent of the modalities" in every labeled sample, tested by
+///   the permutation p-value of `I_min` plus, with DL, the plug-in
+///   `I(X1,X2;Y)` of DL (labels shuffled within D1, D2 and DL; `I_min` is
+///   at least `max(I(X1;Y), I(X2;Y))`). Shuffling is exact under that null
+///   only, so the p-value says nothing about any single term. A label that
+///   depends on the modalities only jointly (pure synergy) looks
+///   independent of each in D1 and D2: only DL can show it.
 /// - **Each term** (R, U1, U2, the synergy lower bound, the synergy of DL)
 ///   gets its plug-in and bias-corrected values and its basic interval
 ///   (`[2 estimate − upper percentile, 2 estimate − lower percentile]`,
@@ -36,14 +37,29 @@ struct Significance {
     ("synergy lower bound", "bounds.S_lower_clipped"), ("synergy in DL (validation)", "validation.S"),
   ]
 
-  /// The statistic of the global test.
-  static let globalStatistic = "pid.I_min"
+  /// The terms summed into the statistic of the global test (those
+  /// present).
+  static let globalStatistic = ["pid.I_min", "validation.I_x1x2y"]
+
+  /// The permutation p-value `(1 + #{T_null >= T}) / (P + 1)` of the
+  /// global statistic `T` (NaN when it is not finite).
+  static func globalPValue(point: [(String, Double)], nulls: [[Double]]) -> Double {
+    let indices = point.indices.filter { globalStatistic.contains(point[$0].0) }
+    func statistic(_ values: [Double]) -> Double { indices.reduce(0) { $0 + ($1 < values.count ? values[$1] : .nan) } }
+    let observed = statistic(point.map(\.1))
+    guard observed.isFinite, !indices.isEmpty else { return .nan }
+    let null = nulls.map(statistic).filter(\.isFinite)
+    return Double(1 + null.filter { $0 >= observed - 1e-12 }.count) / Double(null.count + 1)
+  }
 
   /// Nil when there is neither a bootstrap nor a permutation test.
-  init?(point: [(String, Double)], statistics: [String: BootstrapStatistic], pValues: [String: Double], confidence: Double) {
-    guard !statistics.isEmpty || !pValues.isEmpty else { return nil }
+  ///
+  /// - Parameter globalPValue: the global test's p-value (nil without
+  ///   permutations).
+  init?(point: [(String, Double)], statistics: [String: BootstrapStatistic], globalPValue: Double?, confidence: Double) {
+    guard !statistics.isEmpty || globalPValue != nil else { return nil }
     level = ((1 - confidence) * 1e12).rounded() / 1e12
-    globalPValue = pValues[Self.globalStatistic].flatMap { $0.isFinite ? $0 : nil }
+    self.globalPValue = globalPValue.flatMap { $0.isFinite ? $0 : nil }
     let values = Dictionary(point, uniquingKeysWith: { a, _ in a })
     terms = []
     for (name, key) in Self.reported {
@@ -63,8 +79,8 @@ struct Significance {
     func number(_ x: Double?) -> JSON { x.map { .number($0) } ?? .null }
     let global: JSON = globalPValue.map { p in
       .object([
-        ("null", .string("the label is independent of each modality (labels shuffled within D1 and within D2)")),
-        ("statistic", .string(Self.globalStatistic)),
+        ("null", .string("the label is independent of the modalities (labels shuffled within D1, D2 and DL)")),
+        ("statistic", .string(Self.globalStatistic.joined(separator: " + "))),
         ("p_value", .number(p)),
         ("rejected", .bool(p <= level)),
       ])
@@ -101,5 +117,27 @@ extension Decision {
     let upper = max(lower, upperStatistic.hi, upperStatistic.basicHi, analysis.bounds.upper)
     let performance = PerformanceBounds(x1y: tables.x1y, x2y: tables.x2y, information: (iMin + lower, iMin + upper))
     self.init(performance: performance, synergyLower: lower, synergyUpper: upper, thresholds: thresholds)
+  }
+}
+
+extension Decision {
+  /// This decision without the claims that the upward bias of plug-in
+  /// information can manufacture: a gain (`"yes"`) and an interaction
+  /// (`"interaction"`) rest on lower bounds, so they become `"maybe"` and
+  /// `"either"`, and the reason says `why`. Nil when nothing changes.
+  func withoutCertainty(because why: String) -> Decision? {
+    guard collectMultimodal == "yes" || fusion == "interaction" else { return nil }
+    var copy = self
+    var claims: [String] = []
+    if collectMultimodal == "yes" {
+      copy.collectMultimodal = "maybe"
+      claims.append("a gain of accuracy")
+    }
+    if fusion == "interaction" {
+      copy.fusion = "either"
+      claims.append("synergy above the threshold")
+    }
+    copy.reason = "The values suggest \(claims.joined(separator: " and ")), but \(why): \(claims.count > 1 ? "neither is" : "it is not") certain."
+    return copy
   }
 }

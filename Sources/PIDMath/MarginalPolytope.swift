@@ -16,6 +16,9 @@ struct MarginalPolytope {
   let base: [Double]
   /// Cells that may carry mass (not forced to zero).
   let free: [Int]
+  let n1: Int, n2: Int, k: Int
+  /// The pairwise marginals of `base`, `x1x2` then `x1y` then `x2y`.
+  let marginals: [Double]
 
   init(n1: Int, n2: Int, k: Int, base: [Double]) {
     let cells = n1 * n2 * k
@@ -25,6 +28,10 @@ struct MarginalPolytope {
     var rows: [[Double]] = []
     var forced = [Bool](repeating: false, count: cells)
     let (mass12, mass1y, mass2y) = pairwiseSums(base, n1: n1, n2: n2, k: k)
+    self.n1 = n1
+    self.n2 = n2
+    self.k = k
+    marginals = mass12 + mass1y + mass2y
     for a in 0..<n1 {
       for b in 0..<n2 {
         for y in 0..<k where mass12[a * n2 + b] == 0 || mass1y[a * k + y] == 0 || mass2y[b * k + y] == 0 {
@@ -249,7 +256,12 @@ struct ConcaveEntropyMinimizer {
         if rowNorm > 1e-12 { tight.append(row.map { $0 / rowNorm }) }
       }
       var r = polytope.point(z)
+      // Only members of Δ3 count (rounding aside): a point that left the
+      // polytope is dropped.
+      guard r.allSatisfy({ $0 >= -1e-12 }) else { continue }
       for i in r.indices where r[i] < 0 { r[i] = 0 }
+      let sums = pairwiseSums(r, n1: polytope.n1, n2: polytope.n2, k: polytope.k)
+      guard zip(sums.x1x2 + sums.x1y + sums.x2y, polytope.marginals).allSatisfy({ abs($0.0 - $0.1) <= 1e-9 }) else { continue }
       let h = entropy(r)
       if h < best.entropy { best = (h, r) }
     }

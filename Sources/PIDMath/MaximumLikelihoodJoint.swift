@@ -47,6 +47,8 @@ public struct MaximumLikelihoodJoint: Sendable {
   /// The total weight `N` (rows of D1, D2 and DM with `.counts`, 3 with
   /// `.equalPerTable`).
   public let total: Double
+  /// Rows (weights) of the three tables: `x1y`, `x2y`, `x1x2`.
+  public let tableTotals: (x1y: Double, x2y: Double, x1x2: Double)
   /// `ℓ(r̂)`, nats.
   public private(set) var logLikelihood: Double
   /// `ℓ` of the saturated model (each table at its own empirical pmf), nats.
@@ -121,7 +123,8 @@ public struct MaximumLikelihoodJoint: Sendable {
     case .counts: (c1, c2, cm) = (x1y.elements, x2y.elements, x1x2.elements)
     case .equalPerTable: (c1, c2, cm) = (p1, p2, pm)
     }
-    let total = c1.reduce(0, +) + c2.reduce(0, +) + cm.reduce(0, +)
+    tableTotals = (c1.reduce(0, +), c2.reduce(0, +), cm.reduce(0, +))
+    let total = tableTotals.x1y + tableTotals.x2y + tableTotals.x1x2
     self.total = total
     self.tolerance = tolerance
     func saturated(_ counts: [Double], _ p: [Double]) -> Double {
@@ -163,6 +166,49 @@ public struct MaximumLikelihoodJoint: Sendable {
       Matrix(rows: n1, columns: n2, elements: sums.x1x2))
     marginals = fitted
     shifts = (totalVariation(p1, sums.x1y), totalVariation(p2, sums.x2y), totalVariation(pm, sums.x1x2))
+  }
+}
+
+extension MaximumLikelihoodJoint {
+  /// The parametric-bootstrap p-value of `G²` under "the three samples come
+  /// from one joint": `draws` sets of three tables are drawn from the
+  /// fitted marginals at the observed table sizes, each is fitted, and the
+  /// p-value is `(1 + #{G²_draw >= G²}) / (draws + 1)`. The chi-square
+  /// reference does not hold here: realizability adds inequality
+  /// constraints, and sparse tables inflate `G²`.
+  ///
+  /// Deterministic for a given `seed`. Nil unless the tables hold counts.
+  public func deviancePValue(draws: Int, seed: UInt64) -> Double? {
+    guard weights == .counts, draws > 0 else { return nil }
+    var generator = SplitMix64(seed: seed ^ 0x6_2_5EED)
+    func sample(_ p: [Double], _ rows: Double) -> [Double] {
+      var cumulative = [Double](repeating: 0, count: p.count)
+      var sum = 0.0
+      for i in p.indices { sum += p[i]; cumulative[i] = sum }
+      var counts = [Double](repeating: 0, count: p.count)
+      for _ in 0..<Int(rows.rounded()) {
+        let u = generator.unit() * sum
+        var low = 0, high = p.count - 1
+        while low < high {
+          let mid = (low + high) / 2
+          if cumulative[mid] < u { low = mid + 1 } else { high = mid }
+        }
+        counts[low] += 1
+      }
+      return counts
+    }
+    var exceed = 0
+    for _ in 0..<draws {
+      let a = sample(marginals.x1y.elements, tableTotals.x1y)
+      let b = sample(marginals.x2y.elements, tableTotals.x2y)
+      let c = sample(marginals.x1x2.elements, tableTotals.x1x2)
+      guard let fit = try? MaximumLikelihoodJoint(
+        x1y: Matrix(rows: n1, columns: k, elements: a), x2y: Matrix(rows: n2, columns: k, elements: b),
+        x1x2: Matrix(rows: n1, columns: n2, elements: c), weights: .counts, start: joint)
+      else { continue }
+      if fit.deviance >= deviance - 1e-9 { exceed += 1 }
+    }
+    return Double(1 + exceed) / Double(draws + 1)
   }
 }
 
@@ -297,35 +343,39 @@ struct EMFitter {
     return changed
   }
 
-  /// Maximizes `ℓ` from `r` in place, then tries once to polish the
-  /// result: where the optimum has zeros that the KKT test cannot tell
-  /// (`g_c → N` as `r_c → 0`), EM converges only sublinearly and the
-  /// fitted marginals stay off by about the square root of the
-  /// certificate. Cells below 1e-6 of the largest are then set to zero and
-  /// EM continues on the rest; the polished point is kept only if its
-  /// certificate, computed over every cell, is no worse.
+  /// Maximizes `ℓ` from `r` in place.
+  ///
+  /// Where the optimum has zeros that the KKT test cannot tell
+  /// (`g_c → N` as `r_c → 0`), EM converges only sublinearly and the fitted
+  /// marginals stay off by about the square root of the certificate. When
+  /// the certificate stalls, cells below 1e-6 of the largest are set to
+  /// zero and the ascent goes on from there (a zero cell that the optimum
+  /// needs is revived by the certificate test); the polished point is kept
+  /// only if its certificate, computed over every cell, ends no worse.
   mutating func maximize(_ r: inout [Double], tolerance: Double, maximumIterations: Int)
     -> (logLikelihood: Double, certificate: Double, iterations: Int)
   {
-    let first = ascend(&r, tolerance: tolerance, maximumIterations: maximumIterations)
-    let largest = r.max() ?? 0
-    var polished = r
-    var dropped = false
-    for c in polished.indices where polished[c] > 0 && polished[c] < 1e-6 * largest {
-      polished[c] = 0
-      dropped = true
+    var outcome = ascend(&r, tolerance: tolerance, maximumIterations: maximumIterations)
+    var iterations = outcome.iterations
+    for _ in 0..<3 where outcome.certificate > tolerance * total && iterations < maximumIterations {
+      let largest = r.max() ?? 0
+      var polished = r
+      var dropped = false
+      for c in polished.indices where polished[c] > 0 && polished[c] < 1e-6 * largest {
+        polished[c] = 0
+        dropped = true
+      }
+      guard dropped else { break }
+      let sum = polished.reduce(0, +)
+      for c in polished.indices { polished[c] /= sum }
+      let next = ascend(&polished, tolerance: tolerance, maximumIterations: maximumIterations - iterations)
+      iterations += next.iterations
+      guard next.logLikelihood.isFinite, next.certificate <= outcome.certificate else { break }
+      r = polished
+      outcome = next
     }
-    guard dropped, first.iterations < maximumIterations else { return first }
-    let sum = polished.reduce(0, +)
-    for c in polished.indices { polished[c] /= sum }
-    let second = ascend(&polished, tolerance: tolerance, maximumIterations: maximumIterations - first.iterations)
-    let iterations = first.iterations + second.iterations
-    guard second.logLikelihood.isFinite, second.certificate <= max(first.certificate, tolerance * total) else {
-      _ = evaluate(r)
-      return (first.logLikelihood, first.certificate, iterations)
-    }
-    r = polished
-    return (second.logLikelihood, second.certificate, iterations)
+    _ = evaluate(r)
+    return (outcome.logLikelihood, outcome.certificate, iterations)
   }
 
   /// EM with SQUAREM from `r` until the certificate meets the tolerance.
@@ -336,6 +386,8 @@ struct EMFitter {
     var value = evaluate(r)
     var iterations = 1
     var revived = 0
+    var cycles = 0
+    var checkpoint = Double.infinity
     while true {
       if dropVanishing(&r) {
         value = evaluate(r)
@@ -343,6 +395,12 @@ struct EMFitter {
       }
       let (gap, cell) = certificate()
       if gap <= tolerance * total || iterations >= maximumIterations { return (value, gap, iterations) }
+      // Stalled: 200 cycles without halving the certificate.
+      cycles += 1
+      if cycles % 200 == 0 {
+        if gap > 0.5 * checkpoint { return (value, gap, iterations) }
+        checkpoint = gap
+      }
       if r[cell] == 0 && gap > 1e-9 * total && revived < 1000 {
         // A dropped (or never reached) cell that the optimum needs.
         r[cell] = 1e-12
@@ -406,3 +464,4 @@ struct EMFitter {
     }
   }
 }
+

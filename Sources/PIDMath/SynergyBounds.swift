@@ -12,6 +12,10 @@ public struct BoundOptions: Sendable {
   /// Skip the polytope work (sharp bound, inner estimate) above this many
   /// cells `n1 n2 k`.
   public var polytopeCellLimit: Int
+  /// Enumerate vertices only when the choices of `d` tight cells among
+  /// the free ones, `C(free, d)`, are at most this many (the enumeration
+  /// visits each at most once); otherwise give the inner estimate.
+  public var enumerationLimit: Double = 3e7
 
   /// Workers sharing the sharp bound's search nodes (and, through
   /// `solver.workers`, the label slices of the solves).
@@ -194,7 +198,9 @@ public struct SynergyBounds: Sendable {
       let polytope = MarginalPolytope(n1: marginals.n1, n2: marginals.n2, k: k, base: witness.masses)
       polytopeDimension = polytope.dimension
       let minimizer = ConcaveEntropyMinimizer(polytope: polytope)
-      if polytope.dimension <= options.sharpDimensionLimit {
+      if polytope.dimension <= options.sharpDimensionLimit
+        && binomial(polytope.free.count, polytope.dimension) <= options.enumerationLimit
+      {
         // Nodes are independent: each worker searches its own, and the
         // minimum over workers is exact whatever their number.
         var smallest = Double.infinity
@@ -211,7 +217,12 @@ public struct SynergyBounds: Sendable {
           best = min(best, sharp)
         }
       } else {
-        let found = minimizer.descend(restarts: options.innerRestarts, seed: 0x5EED)
+        // Descent needs a start inside the polytope: the maximum-entropy
+        // joint (positive on every free cell, its marginals exact to the
+        // IPF residual) where IPF converged, the witness otherwise.
+        let start = maxEnt.residual <= 1e-12 ? maxEnt.joint : witness.masses
+        let interior = MarginalPolytope(n1: marginals.n1, n2: marginals.n2, k: k, base: start)
+        let found = ConcaveEntropyMinimizer(polytope: interior).descend(restarts: options.innerRestarts, seed: 0x5EED)
         upperInner = h12 + hY - found.entropy - iMinLower
       }
     }
@@ -247,4 +258,12 @@ public struct SynergyBounds: Sendable {
     if let upperInner { check(upperInner <= upper + tolerance, "S_upper_inner = \(upperInner) exceeds S_upper = \(upper)") }
     return found
   }
+}
+
+/// `C(n, d)` as a double (infinity past its range).
+func binomial(_ n: Int, _ d: Int) -> Double {
+  guard d >= 0, d <= n else { return 0 }
+  var value = 1.0
+  for i in 0..<min(d, n - d) { value = value * Double(n - i) / Double(i + 1) }
+  return value
 }
