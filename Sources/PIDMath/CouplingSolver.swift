@@ -134,6 +134,8 @@ final class InteriorPointSolver {
   /// Whether a pair has at least one allowed label.
   let pairAllowed: [Bool]
   let pairCount: Int
+  /// Whether some cell has mass in `(0, tinyCell]` (`tameTinyCells`).
+  let hasTinyCells: Bool
 
   var lambda: [Double], mu: [Double]
   var mass: [Double]
@@ -198,6 +200,7 @@ final class InteriorPointSolver {
     }
     pairAllowed = allowed
     pairCount = allowed.filter { $0 }.count
+    hasTinyCells = (pA + pB).contains { $0 > 0 && $0 <= Self.tinyCell }
     // Start from the product coupling's multipliers, shifted strictly
     // inside the dual feasible set.
     lambda = (0..<(nA * k)).map { i in
@@ -943,8 +946,9 @@ final class InteriorPointSolver {
       }
     }
     for i in 0..<system.size { rhs[i] *= system.columnScale[i] }
-    let dA = Array(rhs[0..<(nA * k)])
-    let dB = Array(rhs[offsetB..<offsetM])
+    var dA = Array(rhs[0..<(nA * k)])
+    var dB = Array(rhs[offsetB..<offsetM])
+    tameTinyCells(&dA, &dB)
     var dm = [Double](repeating: 0, count: nA * nB)
     for pair in 0..<(nA * nB) where pairAllowed[pair] {
       let a = pair / nB, b = pair % nB
@@ -974,7 +978,7 @@ final class InteriorPointSolver {
   func direction(targets: [Double], factorization: Factorization?, augmented: AugmentedSystem?, blocks: LabelBlocks? = nil) -> (dA: [Double], dB: [Double], dm: [Double])? {
     if factorization != nil || blocks != nil {
       let rhs = rightHandSide(targets: targets)
-      let dA: [Double], dB: [Double]
+      var dA: [Double], dB: [Double]
       if let f = factorization {
         (dA, dB) = solve(f, rA: rhs.rA, rB: rhs.rB)
       } else {
@@ -984,6 +988,7 @@ final class InteriorPointSolver {
         guard let d = iterativeSolve(blocks!, rA: rhs.rA, rB: rhs.rB, tolerance: iterativeTolerance) else { return nil }
         (dA, dB) = d
       }
+      tameTinyCells(&dA, &dB)
       let rates = slackRates(dA, dB)
       var dm = [Double](repeating: 0, count: mass.count)
       for pair in 0..<mass.count where pairAllowed[pair] {
@@ -992,6 +997,35 @@ final class InteriorPointSolver {
       return (dA, dB, dm)
     }
     return augmented.map { augmentedSolve($0, targets: targets) }
+  }
+
+  /// Cells of at most this mass (the table has mass 1) are the ones whose
+  /// multiplier step `tameTinyCells` may replace ...
+  static let tinyCell = 1e-10
+  /// ... when their current marginal is below their mass by more than
+  /// this factor.
+  static let farCell = 100.0
+
+  /// Replaces the Newton step of the multiplier of a tiny cell (mass `p` at
+  /// most `tinyCell`) whose current marginal `q = Σ m s` is below `p / farCell`
+  /// by `log(p / q)`, when the Newton step differs from that by more than 1.
+  /// Such a cell's marginal is `exp(multiplier)` times terms it barely
+  /// affects, so `log(p / q)` is the step that meets it, while the
+  /// linearization asks for `(p - q) / q` or worse (5.8e6, then -1.3e10
+  /// after the corrector, for a cell of 5.8e-11 at 2.5e-14 on a
+  /// heavy-tailed table), after which g is far above 0 at any step length
+  /// the safeguard tries. Other cells keep their Newton steps; tables
+  /// without tiny cells are not looked at.
+  func tameTinyCells(_ dA: inout [Double], _ dB: inout [Double]) {
+    guard hasTinyCells else { return }
+    let (rA, rB) = residuals()
+    func tamed(_ step: inout Double, p: Double, q: Double) {
+      guard p > 0, p <= Self.tinyCell, q > 0, p > Self.farCell * q else { return }
+      let logStep = Double.log(p / q)
+      if abs(step - logStep) > 1 { step = logStep }
+    }
+    for i in 0..<pA.count { tamed(&dA[i], p: pA[i], q: pA[i] - rA[i]) }
+    for i in 0..<pB.count where pinned[i % k] != i / k { tamed(&dB[i], p: pB[i], q: pB[i] - rB[i]) }
   }
 
   struct Outcome {
