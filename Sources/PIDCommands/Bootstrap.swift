@@ -410,9 +410,10 @@ func permutationPValues(point: [(String, Double)], nulls: [[Double]]) -> [(Strin
 }
 
 /// The `permutation` block.
-func permutationBlock(_ pValues: [(String, Double)], permutations: Int, seed: UInt64) -> (String, JSON) {
+func permutationBlock(_ pValues: [(String, Double)], permutations: Int, unusable: Int, seed: UInt64) -> (String, JSON) {
   ("permutation", .object([
     ("permutations", .integer(permutations)), ("seed", .integer(Int(truncatingIfNeeded: seed))),
+    ("unusable_permutations", .integer(unusable)),
     ("null", .string("the label is independent of the modalities: labels shuffled within D1, within D2 and within DL; DM kept")),
     ("p_values", nestedObject(pValues.map { ($0.0, $0.1.isFinite ? JSON.number($0.1) : .null) })),
   ]))

@@ -69,7 +69,7 @@ struct EstimateCommand: ParsableCommand {
   @Option(help: "Label column name.")
   var label = "y"
 
-  @Option(help: ArgumentHelp("Also write the reconciled pairwise tables (the input of `bounds`) to this file.", valueName: "file"))
+  @Option(help: ArgumentHelp("Also write the fitted pairwise tables (the marginals of the fitted joint, an input of `bounds`) to this file.", valueName: "file"))
   var writeTables: String?
 
   @Option(help: "Bootstrap replicates (0 = none); spread over the MPI ranks.")
@@ -199,13 +199,13 @@ struct EstimateCommand: ParsableCommand {
       }
       guard communicator.isRoot, let estimation else { return }
       if interactive { writeStandardError("\r\u{1B}[K") }
+      try analysis.checkCertified(target: bounds.targetGap)
       if let writeTables {
         let m = estimation.fit.marginals
         func nested(_ x: Matrix) -> JSON { .array(x.nested.map { .array($0.map { .number($0) }) }) }
         let tables = JSON.object([("p_x1y", nested(m.x1y)), ("p_x2y", nested(m.x2y)), ("p_x1x2", nested(m.x1x2))])
         try writeFileAtomically(writeTables, Array(tables.rendered().utf8))
       }
-      try analysis.checkCertified(target: bounds.targetGap)
       var report = Report.header(
         command: "estimate", ranks: communicator.size,
         n1: estimation.alphabet1, n2: estimation.alphabet2, k: estimation.labels.count)
@@ -238,7 +238,8 @@ struct EstimateCommand: ParsableCommand {
       if permutations > 0 {
         let nulls = Array(results[bootstrap..<(bootstrap + permutations)])
         let pValues = permutationPValues(point: point, nulls: nulls)
-        report.append(permutationBlock(pValues, permutations: permutations, seed: seed))
+        let unusable = nulls.filter { !($0.first ?? .nan).isFinite }.count
+        report.append(permutationBlock(pValues, permutations: permutations, unusable: unusable, seed: seed))
         globalPValue = Significance.globalPValue(point: point, nulls: nulls)
       }
       let byKey = Dictionary(statistics, uniquingKeysWith: { a, _ in a })
@@ -541,7 +542,7 @@ extension Report {
     }
     out += boundsTable(report)
     if case .string(let basis)? = report["decision"]?["basis"] {
-      out += "  (decision from \(basis); the plug-in decision is under decision_plugin)\n"
+      out += wrapped("(decision from \(basis); the plug-in decision is under decision_plugin)", width: 76, indent: "  ") + "\n"
     }
     if let b = report["bootstrap"] {
       let kind = b["interval"] == .string("bca") ? "BCa" : "percentile"
@@ -568,8 +569,8 @@ extension Report {
       out += "\nAt level \(formatted(significance["level"], decimals: 3)):\n"
       if let global = significance["global"], global != .null {
         let rejected = global["rejected"] == .bool(true)
-        out += "  " + (rejected ? "the label depends on the modalities" : "no evidence that the label depends on the modalities")
-        out += " (permutation test, p = \(formatted(global["p_value"], decimals: 3)))\n"
+        out += wrapped((rejected ? "the label depends on the modalities" : "no evidence that the label depends on the modalities")
+          + " (permutation test, p = \(formatted(global["p_value"], decimals: 3)))", width: 78, indent: "  ") + "\n"
       } else {
         out += "  no test of dependence: give --permutations P\n"
       }
@@ -580,7 +581,7 @@ extension Report {
         if case .array(let ends)? = term["interval"], ends.count == 2 {
           details.append("basic interval [\(formatted(ends[0])), \(formatted(ends[1]))]")
         }
-        out += "  \(name): " + details.joined(separator: ", ") + "\n"
+        out += wrapped("\(name): " + details.joined(separator: ", "), width: 78, indent: "  ") + "\n"
       }
       out += "  (terms get intervals, not verdicts: the permutation test concerns the label\n"
       out += "  as a whole; a label tied to the modalities only jointly shows in DL alone)\n"

@@ -69,7 +69,7 @@ enum Report {
   /// like one population.
   static let populationLevel = 0.01
   /// Draws of the parametric bootstrap of `G²`.
-  static let populationDraws = 199
+  static let populationDraws = 99
 
   /// The `fit` block: the maximum-likelihood joint of MATH.md section 7.
   static func fit(_ f: MaximumLikelihoodJoint) -> JSON {

@@ -53,7 +53,6 @@ struct BoundsCommandTests {
   @Test("Bad pairwise input", arguments: [
     ("shape.json", #"{"p_x1y": [[1, 1]], "p_x2y": [[1, 1, 1]], "p_x1x2": [[1]]}"#, "labels"),
     ("rows.json", #"{"p_x1y": [[1, 1], [1, 1]], "p_x2y": [[1, 1]], "p_x1x2": [[1]]}"#, "p_x1x2 has 1 rows"),
-    ("emptyclass.json", #"{"p_x1y": [[1, 0, 1]], "p_x2y": [[1, 0, 1]], "p_x1x2": [[2]]}"#, "empty label class"),
     ("missing.json", #"{"p_x1y": [[1, 1]], "p_x2y": [[1, 1]]}"#, "missing key \"p_x1x2\""),
   ] as [(String, String, String)])
   func badInput(name: String, content: String, message: String) throws {
@@ -63,6 +62,38 @@ struct BoundsCommandTests {
     #expect(run.stderr.contains(message), "\(name): \(run.stderr)")
     #expect(run.stderr.split(separator: "\n").count == 1)
     #expect(run.stdout.isEmpty)
+  }
+
+  @Test("A label with no mass is accepted with a note, as pid does")
+  func emptyLabel() throws {
+    let dir = try scratch(["emptyclass.json": #"{"p_x1y": [[1, 0, 1], [2, 0, 1]], "p_x2y": [[1, 0, 2], [2, 0, 0]], "p_x1x2": [[1, 1], [2, 1]]}"#])
+    let run = try Run.pidbounds(["bounds", "--marginals", dir + "/emptyclass.json", "--format", "json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    guard case .array(let notes)? = run.json?["notes"], case .string(let note)? = notes.first else {
+      Issue.record("no note: \(run.stdout)")
+      return
+    }
+    #expect(note.contains("y=1"))
+    #expect(run.json?["fit"]?["weights"] == .string("counts"))
+  }
+
+  @Test("Unrealizable tables with consistent single marginals: the fit moves them, every bound in range, no certain decision on them")
+  func unrealizable() throws {
+    // No joint has these three tables (their single marginals agree); on
+    // the raw tables S_U_bc was 99.6 bits against H(Y) = 1.
+    let dir = try scratch(["t.json": #"{"p_x1y": [[0.3,0],[0.2,0.5]], "p_x2y": [[0,0.4],[0.5,0.1]], "p_x1x2": [[0.1,0.2],[0.3,0.4]]}"#])
+    let run = try Run.pidbounds(["bounds", "--marginals", dir + "/t.json", "--format", "json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let b = try #require(run.json?["bounds"])
+    let lower = try #require(b["S_lower"]?.doubleValue), upper = try #require(b["S_upper"]?.doubleValue)
+    let bc = try #require(b["S_U_bc"]?.doubleValue), cap = try #require(b["S_upper_cap"]?.doubleValue)
+    #expect(lower <= upper + 1e-7 && bc <= upper + 1e-7 && upper <= cap + 1e-12 && cap <= 1)
+    #expect(b["S_R_sharp"]?.doubleValue != nil)
+    let f = try #require(run.json?["fit"])
+    #expect(f["weights"] == .string("equal per table"))
+    #expect((f["tv_x1x2"]?.doubleValue ?? 0) > 0.01)
+    let accuracy = try #require(run.json?["performance"]?["acc_lower"]?.doubleValue)
+    #expect(accuracy < 1)
   }
 
   @Test("pid reports the pairwise bounds next to the true S, and they bracket it")
