@@ -151,8 +151,41 @@ def table_dirichlet(seed):
     return normalize(t)
 
 
+def table_copies10():
+    """10x10x10 codes, realistic size: y uniform on 10 classes; x1 and x2
+    are independent copies of y, each right w.p. 0.7 (else uniform on the
+    10 codes). Mostly redundancy with some synergy; at N = 600 to 5,000
+    rows per sample the three empirical tables are never jointly
+    realizable."""
+    n1, n2, k = 10, 10, 10
+    t = zeros(n1, n2, k)
+    for y in range(k):
+        for a in range(n1):
+            pa = 0.7 * (a == y) + 0.3 / n1
+            for b in range(n2):
+                pb = 0.7 * (b == y) + 0.3 / n2
+                t[a][b][y] += (1.0 / k) * pa * pb
+    return normalize(t)
+
+
+def table_xor20():
+    """20x20x2 codes, realistic size: x1, x2 uniform on 20 codes whose
+    parities carry an XOR label (flipped w.p. 0.1), and codes 0-3 of x1 also
+    carry the label directly. Synergy plus some unique information."""
+    n1, n2, k = 20, 20, 2
+    t = zeros(n1, n2, k)
+    for a in range(n1):
+        for b in range(n2):
+            y = (a + b) % 2 if a >= 4 else a % 2
+            t[a][b][y] += 0.9
+            t[a][b][1 - y] += 0.1
+    return normalize(t)
+
+
 def build_tables(seed):
     return {
+        "copies-10x10x10": table_copies10(),
+        "xor-20x20x2": table_xor20(),
         "synergy-3x3x2": table_synergy(),
         "redundancy-3x3x2": table_redundancy(),
         "uniqueness-3x3x2": table_uniqueness3(),

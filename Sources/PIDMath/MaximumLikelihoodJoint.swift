@@ -353,31 +353,35 @@ struct EMFitter {
   /// Where the optimum has zeros that the KKT test cannot tell
   /// (`g_c → N` as `r_c → 0`), EM converges only sublinearly and the fitted
   /// marginals stay off by about the square root of the certificate. When
-  /// the certificate stalls, cells below 1e-6 of the largest are set to
-  /// zero and the ascent goes on from there (a zero cell that the optimum
-  /// needs is revived by the certificate test); the polished point is kept
-  /// only if its certificate, computed over every cell, ends no worse.
+  /// the certificate stalls, cells below 1e-6 (then 1e-4, then 1e-2) of the
+  /// largest are set to zero and the ascent goes on from there (a zero cell
+  /// that the optimum needs is revived by the certificate test); a polished
+  /// point is kept only if its certificate, computed over every cell, ends
+  /// smaller.
   mutating func maximize(_ r: inout [Double], tolerance: Double, maximumIterations: Int)
     -> (logLikelihood: Double, certificate: Double, iterations: Int)
   {
     var outcome = ascend(&r, tolerance: tolerance, maximumIterations: maximumIterations)
     var iterations = outcome.iterations
-    for _ in 0..<3 where outcome.certificate > tolerance * total && iterations < maximumIterations {
+    // Vanishing cells of a sublinear ascent are small but not negligible:
+    // try successively larger thresholds.
+    for threshold in [1e-6, 1e-4, 1e-2] where outcome.certificate > tolerance * total && iterations < maximumIterations {
       let largest = r.max() ?? 0
       var polished = r
       var dropped = false
-      for c in polished.indices where polished[c] > 0 && polished[c] < 1e-6 * largest {
+      for c in polished.indices where polished[c] > 0 && polished[c] < threshold * largest {
         polished[c] = 0
         dropped = true
       }
-      guard dropped else { break }
+      guard dropped else { continue }
       let sum = polished.reduce(0, +)
       for c in polished.indices { polished[c] /= sum }
       let next = ascend(&polished, tolerance: tolerance, maximumIterations: maximumIterations - iterations)
       iterations += next.iterations
-      guard next.logLikelihood.isFinite, next.certificate <= outcome.certificate else { break }
-      r = polished
-      outcome = next
+      if next.logLikelihood.isFinite && next.certificate < outcome.certificate {
+        r = polished
+        outcome = next
+      }
     }
     _ = evaluate(r)
     return (outcome.logLikelihood, outcome.certificate, iterations)
