@@ -37,6 +37,9 @@ struct ResampledStatistic {
 
   static let validationNames = ["R", "U1", "U2", "S", "I_x1x2y"]
 
+  /// The largest certified gap (bits) of a replicate's solve that is kept.
+  static let replicateGap = 1e-4
+
   init(_ coded: CodedData, arguments: BoundArguments, pairwiseKeys: [String], start: [Double]) {
     self.arguments = arguments
     self.start = start
@@ -59,10 +62,12 @@ struct ResampledStatistic {
     }
     let analysis = Analysis(witness: fit.witness, arguments: arguments)
     try analysis.checkRanges()
-    // An uncertified solve would still give valid but loose bounds; such a
-    // replicate is left out (counted as unusable) rather than widening
-    // every interval.
-    guard analysis.bounds.pid.gap <= max(arguments.targetGap, 1e-6) else {
+    // A replicate whose solve ends above the target gap still has valid
+    // bounds (certified ends) and terms exact to its gap; it is kept while
+    // that gap is negligible next to sampling error (the largest is
+    // reported as bootstrap.largest_gap_bits), and left out (counted as
+    // unusable) beyond, since dropping replicates biases the intervals.
+    guard analysis.bounds.pid.gap <= max(arguments.targetGap, Self.replicateGap) else {
       return [Double](repeating: .nan, count: pairwiseKeys.count)
     }
     let numbers = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }.map(\.1)
@@ -345,7 +350,8 @@ func bootstrapStatistics(point: [(String, Double)], replicates: [[Double]], cell
 }
 
 /// The `bootstrap` and `corrected` blocks of CLI.md.
-func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: Int, unusable: Int, jackknife: Int, seed: UInt64,
+func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: Int, unusable: Int, largestGap: Double,
+                     jackknife: Int, seed: UInt64,
                      confidence: Double, interval: IntervalKind) -> [(String, JSON)] {
   func number(_ x: Double) -> JSON { x.isFinite ? .number(x) : .null }
   let reported = statistics.filter { !$0.0.contains(".renamed_gap_bits") }
@@ -380,6 +386,7 @@ func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: I
       ("interval", .string(interval.rawValue)),
       ("jackknife_evaluations", .integer(jackknife)),
       ("unusable_replicates", .integer(unusable)),
+      ("largest_gap_bits", number(largestGap)),
       ("S_bracket", bracket(interval)),
       ("S_bracket_percentile", bracket(.percentile)),
     ] + (jackknife > 0 ? [("S_bracket_bca", bracket(.bca))] : []) + nestedIntervals)),

@@ -231,7 +231,10 @@ struct EstimateCommand: ParsableCommand {
           point: point, replicates: Array(results.prefix(bootstrap)), cells: cells, jackknife: jackknife,
           sampleSizes: coded.sampleSizes, confidence: confidence)
         let unusable = results.prefix(bootstrap).filter { !($0.first ?? .nan).isFinite }.count
-        report += bootstrapBlocks(statistics, replicates: bootstrap, unusable: unusable, jackknife: cells.count, seed: seed,
+        let gapIndex = point.firstIndex { $0.0 == "pid.gap_bits" }
+        let largestGap = results.prefix(bootstrap).compactMap { row in gapIndex.flatMap { $0 < row.count ? row[$0] : nil } }
+          .filter(\.isFinite).max() ?? .nan
+        report += bootstrapBlocks(statistics, replicates: bootstrap, unusable: unusable, largestGap: largestGap, jackknife: cells.count, seed: seed,
                                   confidence: confidence, interval: interval)
       }
       var globalPValue: Double? = nil
@@ -581,7 +584,7 @@ extension Report {
         if case .array(let ends)? = term["interval"], ends.count == 2 {
           details.append("basic interval [\(formatted(ends[0])), \(formatted(ends[1]))]")
         }
-        out += wrapped("\(name): " + details.joined(separator: ", "), width: 78, indent: "  ") + "\n"
+        out += "  " + wrapped("\(name): " + details.joined(separator: ", "), width: 78, indent: "    ").dropFirst(4) + "\n"
       }
       out += "  (terms get intervals, not verdicts: the permutation test concerns the label\n"
       out += "  as a whole; a label tied to the modalities only jointly shows in DL alone)\n"

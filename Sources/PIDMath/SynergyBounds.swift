@@ -15,7 +15,7 @@ public struct BoundOptions: Sendable {
   /// Enumerate vertices only when the choices of `d` tight cells among
   /// the free ones, `C(free, d)`, are at most this many (the enumeration
   /// visits each at most once); otherwise give the inner estimate.
-  public var enumerationLimit: Double = 3e7
+  public var enumerationLimit: Double = 1e5
 
   /// Workers sharing the sharp bound's search nodes (and, through
   /// `solver.workers`, the label slices of the solves).
