@@ -101,15 +101,7 @@ public struct MaximumLikelihoodJoint: Sendable {
   ///   inconsistent shapes.
   public init(x1y: Matrix, x2y: Matrix, x1x2: Matrix, weights: FitWeights = .counts,
               start: [Double]? = nil, tolerance: Double = 1e-13, maximumIterations: Int = 200_000) throws(TableError) {
-    guard x1y.columns == x2y.columns else {
-      throw .shapeMismatch("p_x1y has \(x1y.columns) labels but p_x2y has \(x2y.columns)")
-    }
-    guard x1x2.rows == x1y.rows else {
-      throw .shapeMismatch("p_x1x2 has \(x1x2.rows) rows (x1) but p_x1y has \(x1y.rows)")
-    }
-    guard x1x2.columns == x2y.rows else {
-      throw .shapeMismatch("p_x1x2 has \(x1x2.columns) columns (x2) but p_x2y has \(x2y.rows) rows")
-    }
+    try checkPairwiseShapes(x1y: x1y, x2y: x2y, x1x2: x1x2)
     let n1 = x1y.rows, n2 = x2y.rows, k = x1y.columns
     self.n1 = n1
     self.n2 = n2

@@ -23,15 +23,7 @@ public struct PairwiseMarginals: Equatable, Sendable {
   ///   between two estimates of the same single marginal.
   /// - Throws: `TableError` naming the table or marginal at fault.
   public init(x1y: Matrix, x2y: Matrix, x1x2: Matrix, tolerance: Double = 1e-9) throws(TableError) {
-    guard x1y.columns == x2y.columns else {
-      throw .shapeMismatch("p_x1y has \(x1y.columns) labels but p_x2y has \(x2y.columns)")
-    }
-    guard x1x2.rows == x1y.rows else {
-      throw .shapeMismatch("p_x1x2 has \(x1x2.rows) rows (x1) but p_x1y has \(x1y.rows)")
-    }
-    guard x1x2.columns == x2y.rows else {
-      throw .shapeMismatch("p_x1x2 has \(x1x2.columns) columns (x2) but p_x2y has \(x2y.rows) rows")
-    }
+    try checkPairwiseShapes(x1y: x1y, x2y: x2y, x1x2: x1x2)
     let a = Matrix(rows: x1y.rows, columns: x1y.columns,
                    elements: try normalized(x1y.elements, shape: [x1y.rows, x1y.columns], name: "p_x1y"))
     let b = Matrix(rows: x2y.rows, columns: x2y.columns,
@@ -66,4 +58,19 @@ public func totalVariation(_ u: [Double], _ v: [Double]) -> Double {
   var sum = 0.0
   for i in u.indices { sum += abs(u[i] - v[i]) }
   return sum / 2
+}
+
+/// Checks that three tables have the shapes `n1 x k`, `n2 x k`, `n1 x n2`.
+///
+/// - Throws: `.shapeMismatch` naming the tables that disagree.
+func checkPairwiseShapes(x1y: Matrix, x2y: Matrix, x1x2: Matrix) throws(TableError) {
+  guard x1y.columns == x2y.columns else {
+    throw .shapeMismatch("p_x1y has \(x1y.columns) labels but p_x2y has \(x2y.columns)")
+  }
+  guard x1x2.rows == x1y.rows else {
+    throw .shapeMismatch("p_x1x2 has \(x1x2.rows) rows (x1) but p_x1y has \(x1y.rows)")
+  }
+  guard x1x2.columns == x2y.rows else {
+    throw .shapeMismatch("p_x1x2 has \(x1x2.columns) columns (x2) but p_x2y has \(x2y.rows) rows")
+  }
 }
