@@ -109,7 +109,7 @@ struct BoundsCommand: ParsableCommand {
       try result.checkCertified(target: bounds.targetGap)
       var report = Report.header(command: "bounds", ranks: communicator.size, n1: fit.n1, n2: fit.n2, k: fit.k)
       report += result.blocks
-      report.append(("fit", Report.fit(fit)))
+      report.append(("fit", Report.fit(fit, populationPValue: Report.populationPValue(fit))))
       if reconcile {
         report.append(("reconciliation", .object([
           ("method", .string("maximum-likelihood joint of the three tables")),

@@ -213,7 +213,7 @@ struct EstimateCommand: ParsableCommand {
       let dataSize = DataSize(coded)
       report.append(dataSize.block)
       report += analysis.blocks
-      report += Report.fitBlocks(estimation.fit)
+      report += Report.fitBlocks(estimation.fit, populationPValue: Report.populationPValue(estimation.fit))
       if !statistic.validationKeys.isEmpty {
         // The plug-in PID of DL: the validation part of the point numbers.
         let values = Dictionary(uniqueKeysWithValues: point.suffix(statistic.validationKeys.count))
@@ -320,7 +320,7 @@ struct EstimateCommand: ParsableCommand {
             blocks[index].1 = Report.decision(decision)
           }
           members += blocks
-          members += Report.fitBlocks(estimation.fit)
+          members += Report.fitBlocks(estimation.fit, populationPValue: Report.populationPValue(estimation.fit))
           pairs.append(.object(members))
           let b = analysis.bounds
           summary.append(.object([

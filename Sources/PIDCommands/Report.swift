@@ -71,8 +71,15 @@ enum Report {
   /// Draws of the parametric bootstrap of `G²`.
   static let populationDraws = 99
 
-  /// The `fit` block: the maximum-likelihood joint of MATH.md section 7.
-  static func fit(_ f: MaximumLikelihoodJoint) -> JSON {
+  /// The parametric-bootstrap p-value of the fit's `G²` with the report's
+  /// number of draws (nil for probabilities without counts).
+  static func populationPValue(_ f: MaximumLikelihoodJoint) -> Double? {
+    f.deviancePValue(draws: populationDraws, seed: 0)
+  }
+
+  /// The `fit` block: the maximum-likelihood joint of MATH.md section 7,
+  /// with `populationPValue` of `G²`.
+  static func fit(_ f: MaximumLikelihoodJoint, populationPValue: Double?) -> JSON {
     var members: [(String, JSON)] = [
       ("method", .string("maximum-likelihood joint of the three tables (EM, SQUAREM-accelerated)")),
       ("weights", .string(f.weights.rawValue)),
@@ -89,7 +96,7 @@ enum Report {
       // The chi-square reference is shown for orientation; the words rest
       // on the parametric bootstrap.
       let chiSquare = chiSquareSurvival(f.deviance, degreesOfFreedom: f.degreesOfFreedom)
-      let p = f.deviancePValue(draws: populationDraws, seed: 0) ?? chiSquare
+      let p = populationPValue ?? chiSquare
       members += [
         ("degrees_of_freedom", .integer(f.degreesOfFreedom)), ("p_value_chi_square", .number(chiSquare)),
         ("p_value", .number(p)), ("p_value_method", .string("parametric bootstrap, \(populationDraws) draws from the fit")),
@@ -108,13 +115,13 @@ enum Report {
 
   /// The `reconciliation` block of CLI.md (how far each table moved) and
   /// the `fit` block.
-  static func fitBlocks(_ f: MaximumLikelihoodJoint) -> [(String, JSON)] {
+  static func fitBlocks(_ f: MaximumLikelihoodJoint, populationPValue: Double?) -> [(String, JSON)] {
     [
       ("reconciliation", .object([
         ("method", .string("maximum-likelihood joint of D1, D2 and DM (see fit)")),
         ("tv_x1y", .number(f.shifts.x1y)), ("tv_x2y", .number(f.shifts.x2y)), ("tv_x1x2", .number(f.shifts.x1x2)),
       ])),
-      ("fit", fit(f)),
+      ("fit", fit(f, populationPValue: populationPValue)),
     ]
   }
 
