@@ -26,13 +26,13 @@ struct EstimateCommand: ParsableCommand {
       whether the samples look like one population).
       """)
 
-  @Option(help: ArgumentHelp("D1: CSV with modality-1 features and labels.", valueName: "file"))
+  @Option(help: ArgumentHelp("D1: modality-1 features and labels (CSV, or .npy: features then the label).", valueName: "file"))
   var x1y: String?
-  @Option(help: ArgumentHelp("D2: CSV with modality-2 features and labels.", valueName: "file"))
+  @Option(help: ArgumentHelp("D2: modality-2 features and labels (CSV, or .npy: features then the label).", valueName: "file"))
   var x2y: String?
-  @Option(help: ArgumentHelp("DM: CSV with unlabeled pairs of both modalities.", valueName: "file"))
+  @Option(help: ArgumentHelp("DM: unlabeled pairs of both modalities (CSV, or .npy: x1's features then x2's).", valueName: "file"))
   var x1x2: String?
-  @Option(help: ArgumentHelp("DL (optional): CSV with labeled pairs, for validation.", valueName: "file"))
+  @Option(help: ArgumentHelp("DL (optional): labeled pairs, for validation (CSV, or .npy: x1's, x2's features, the label).", valueName: "file"))
   var x1x2y: String?
   @Option(help: ArgumentHelp("Run on a bundled dataset instead of files: \(Example.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
   var example: String?
@@ -60,7 +60,7 @@ struct EstimateCommand: ParsableCommand {
   var restarts: Int = 4
   @Flag(help: "The single column of each modality already holds discrete codes (non-negative integers).")
   var codes = false
-  @Option(help: "Random seed (clustering).")
+  @Option(help: "Random seed: k-means seeding, and the streams of the bootstrap replicates and permutations.")
   var seed: UInt64 = 0
   @Option(help: "Column name (or prefix) of modality 1.")
   var x1Prefix = "x1"

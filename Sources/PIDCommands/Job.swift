@@ -68,7 +68,7 @@ enum Job {
   }
 }
 
-/// Wall-clock seconds since an arbitrary origin.
+/// Seconds of a monotonic clock since an arbitrary origin (for durations).
 func now() -> Double {
   var spec = timespec()
   clock_gettime(CLOCK_MONOTONIC, &spec)
