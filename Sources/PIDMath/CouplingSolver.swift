@@ -1002,25 +1002,29 @@ final class InteriorPointSolver {
   /// Cells of at most this mass (the table has mass 1) are the ones whose
   /// multiplier step `tameTinyCells` may replace ...
   static let tinyCell = 1e-10
-  /// ... when their current marginal is below their mass by more than
-  /// this factor.
+  /// ... when their current marginal is off their mass (below or above) by
+  /// more than this factor.
   static let farCell = 100.0
 
   /// Replaces the Newton step of the multiplier of a tiny cell (mass `p` at
   /// most `tinyCell`) whose current marginal `q = Σ m s` is below `p / farCell`
-  /// by `log(p / q)`, when the Newton step differs from that by more than 1.
-  /// Such a cell's marginal is `exp(multiplier)` times terms it barely
-  /// affects, so `log(p / q)` is the step that meets it, while the
-  /// linearization asks for `(p - q) / q` or worse (5.8e6, then -1.3e10
-  /// after the corrector, for a cell of 5.8e-11 at 2.5e-14 on a
-  /// heavy-tailed table), after which g is far above 0 at any step length
-  /// the safeguard tries. Other cells keep their Newton steps; tables
-  /// without tiny cells are not looked at.
+  /// or above `farCell p` by `log(p / q)`, when the Newton step differs from
+  /// that by more than 1. Such a cell's marginal is `exp(multiplier)` times
+  /// terms it barely affects, so `log(p / q)` is the step that meets it,
+  /// while the linearization's step is dominated by the other cells' terms:
+  /// from below it asked for 5.8e6, then -1.3e10 after the corrector (a
+  /// cell of 5.8e-11 at 2.5e-14 on a heavy-tailed table), after which g is
+  /// far above 0 at any step length the safeguard tries; from above (a cell
+  /// of 2.5e-13 at 1e-9 on a fitted 10x10x10 table) it asked for -5000,
+  /// leaving the multiplier at -17600, where the cell's term `μ p` alone
+  /// costs the dual bound 6e-9 bits and its softmax entries underflow to 0,
+  /// so that no later step moves it. Other cells keep their Newton steps;
+  /// tables without tiny cells are not looked at.
   func tameTinyCells(_ dA: inout [Double], _ dB: inout [Double]) {
     guard hasTinyCells else { return }
     let (rA, rB) = residuals()
     func tamed(_ step: inout Double, p: Double, q: Double) {
-      guard p > 0, p <= Self.tinyCell, q > 0, p > Self.farCell * q else { return }
+      guard p > 0, p <= Self.tinyCell, q > 0, p > Self.farCell * q || q > Self.farCell * p else { return }
       let logStep = Double.log(p / q)
       if abs(step - logStep) > 1 { step = logStep }
     }
