@@ -1002,29 +1002,25 @@ final class InteriorPointSolver {
   /// Cells of at most this mass (the table has mass 1) are the ones whose
   /// multiplier step `tameTinyCells` may replace ...
   static let tinyCell = 1e-10
-  /// ... when their current marginal is off their mass (below or above) by
-  /// more than this factor.
+  /// ... when their current marginal is below their mass by more than
+  /// this factor.
   static let farCell = 100.0
 
   /// Replaces the Newton step of the multiplier of a tiny cell (mass `p` at
   /// most `tinyCell`) whose current marginal `q = Σ m s` is below `p / farCell`
-  /// or above `farCell p` by `log(p / q)`, when the Newton step differs from
-  /// that by more than 1. Such a cell's marginal is `exp(multiplier)` times
-  /// terms it barely affects, so `log(p / q)` is the step that meets it,
-  /// while the linearization's step is dominated by the other cells' terms:
-  /// from below it asked for 5.8e6, then -1.3e10 after the corrector (a
-  /// cell of 5.8e-11 at 2.5e-14 on a heavy-tailed table), after which g is
-  /// far above 0 at any step length the safeguard tries; from above (a cell
-  /// of 2.5e-13 at 1e-9 on a fitted 10x10x10 table) it asked for -5000,
-  /// leaving the multiplier at -17600, where the cell's term `μ p` alone
-  /// costs the dual bound 6e-9 bits and its softmax entries underflow to 0,
-  /// so that no later step moves it. Other cells keep their Newton steps;
-  /// tables without tiny cells are not looked at.
+  /// by `log(p / q)`, when the Newton step differs from that by more than 1.
+  /// Such a cell's marginal is `exp(multiplier)` times terms it barely
+  /// affects, so `log(p / q)` is the step that meets it, while the
+  /// linearization asks for `(p - q) / q` or worse (5.8e6, then -1.3e10
+  /// after the corrector, for a cell of 5.8e-11 at 2.5e-14 on a
+  /// heavy-tailed table), after which g is far above 0 at any step length
+  /// the safeguard tries. Other cells keep their Newton steps; tables
+  /// without tiny cells are not looked at.
   func tameTinyCells(_ dA: inout [Double], _ dB: inout [Double]) {
     guard hasTinyCells else { return }
     let (rA, rB) = residuals()
     func tamed(_ step: inout Double, p: Double, q: Double) {
-      guard p > 0, p <= Self.tinyCell, q > 0, p > Self.farCell * q || q > Self.farCell * p else { return }
+      guard p > 0, p <= Self.tinyCell, q > 0, p > Self.farCell * q else { return }
       let logStep = Double.log(p / q)
       if abs(step - logStep) > 1 { step = logStep }
     }
@@ -1345,12 +1341,88 @@ final class InteriorPointSolver {
     var bound = 0.0
     for i in 0..<(nA * k) where pA[i] > 0 { bound += lambda[i] * pA[i] }
     for i in 0..<(nB * k) where pB[i] > 0 { bound += mu[i] * pB[i] }
+    var tops = [Double](repeating: -.infinity, count: nA)
     for a in 0..<nA {
-      var top = -Double.infinity
-      for b in 0..<nB where pairAllowed[a * nB + b] { top = max(top, gValue[a * nB + b]) }
-      bound -= rowMassA[a] * top
+      for b in 0..<nB where pairAllowed[a * nB + b] { tops[a] = max(tops[a], gValue[a * nB + b]) }
+      bound -= rowMassA[a] * tops[a]
     }
+    if hasTinyCells { bound += tinyMultiplierGain(tops: tops) }
     return Outcome(q: q, upperNats: objective(q), lowerNats: bound, steps: 0)
+  }
+
+  /// How much the dual bound grows when the multipliers of tiny cells
+  /// (mass at most `tinyCell`) that no pair at its row's maximum of g
+  /// supplies are raised, one at a time, each to the maximizer of the bound
+  /// along it (the iterate itself is not changed). Any multipliers give a
+  /// valid bound; raising the multiplier of cell `(b, t)` by `δ` adds
+  /// `p(b,t) δ` and raises `g(a,b)` to `g + log(1 - s + s e^δ)` (`s` the
+  /// pair's softmax entry of `t`), which costs `p(a)` times its excess over
+  /// row a's maximum. The bound is concave in `δ`; it is maximized by
+  /// golden-section search on `[0, δmax]`, `δmax` doubled from 1 while the
+  /// bound still grows. A tiny cell's term `μ p` is negligible unless the
+  /// multiplier is far below where the cell's marginal would be met, which
+  /// the path can leave it at (a multiplier of -17600 on a cell of 2.5e-13,
+  /// 6.5e-9 bits, with its softmax entries underflowed to 0, so that no
+  /// Newton step moves it).
+  func tinyMultiplierGain(tops: [Double]) -> Double {
+    var tops = tops
+    var g = gValue
+    var lam = lambda, m = mu
+    var gain = 0.0
+    // Cells as (mass, pairs it enters, its multiplier's index).
+    for side in 0..<2 {
+      let masses = side == 0 ? pA : pB
+      for cell in 0..<masses.count {
+        let p = masses[cell]
+        guard p > 0, p <= Self.tinyCell else { continue }
+        if side == 1 && pinned[cell % k] == cell / k { continue }
+        let t = cell % k, row = cell / k
+        let pairs: [Int] = side == 0
+          ? (0..<nB).filter { pB[$0 * k + t] > 0 && pairAllowed[row * nB + $0] }.map { row * nB + $0 }
+          : (0..<nA).filter { pA[$0 * k + t] > 0 && pairAllowed[$0 * nB + row] }.map { $0 * nB + row }
+        // log s of each pair, before the raise.
+        let logS = pairs.map { pair in lam[(pair / nB) * k + t] + m[(pair % nB) * k + t] - g[pair] }
+        func raised(_ i: Int, _ delta: Double) -> Double {
+          let x = logS[i] + delta, y = Double.log(onePlus: -Double.exp(logS[i]))
+          return g[pairs[i]] + max(x, y) + Double.log(onePlus: Double.exp(-abs(x - y)))
+        }
+        func value(_ delta: Double) -> Double {
+          var total = p * delta
+          if side == 0 {
+            var top = tops[row]
+            for i in pairs.indices { top = max(top, raised(i, delta)) }
+            total -= rowMassA[row] * (top - tops[row])
+          } else {
+            for (i, pair) in pairs.enumerated() {
+              let a = pair / nB
+              let r = raised(i, delta)
+              if r > tops[a] { total -= rowMassA[a] * (r - tops[a]) }
+            }
+          }
+          return total
+        }
+        guard value(1) > 0 else { continue }
+        var high = 1.0
+        while high < 1e6 && value(2 * high) > value(high) { high *= 2 }
+        var lo = 0.0, hi = 2 * high
+        let ratio = (5.0.squareRoot() - 1) / 2
+        for _ in 0..<80 {
+          let x1 = hi - ratio * (hi - lo), x2 = lo + ratio * (hi - lo)
+          if value(x1) < value(x2) { lo = x1 } else { hi = x2 }
+        }
+        let delta = lo
+        let best = value(delta)
+        guard best > 0 else { continue }
+        gain += best
+        for (i, pair) in pairs.enumerated() {
+          let r = raised(i, delta)
+          g[pair] = r
+          tops[pair / nB] = max(tops[pair / nB], r)
+        }
+        if side == 0 { lam[cell] += delta } else { m[cell] += delta }
+      }
+    }
+    return gain
   }
 
   /// Altschuler–Weed–Rigollet rounding of every label slice onto its
