@@ -1043,6 +1043,8 @@ final class InteriorPointSolver {
     var steps = 0
     var best: Outcome? = nil
     var lastImprovement = 0
+    // The best gap of the path's own certificates (bits).
+    var pathBest = Double.infinity
     var crossoverAttempts = 0
     // Newton steps of crossovers that were given up: not part of the path's
     // step count (which paces the loop) but reported.
@@ -1089,8 +1091,12 @@ final class InteriorPointSolver {
       }
       if complementarity / naturalLogOf2 < max(1e4 * options.targetGap, 1e-6) {
         let outcome = certify()
-        if best == nil || outcome.gapBits < best!.gapBits {
-          best = outcome
+        if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
+        // The path has stalled when its own certificates stop improving: a
+        // better one from a crossover that fell short says nothing about
+        // the path.
+        if outcome.gapBits < pathBest {
+          pathBest = outcome.gapBits
           lastImprovement = steps
         }
         if outcome.gapBits <= options.targetGap || steps - lastImprovement >= 6 { break }
