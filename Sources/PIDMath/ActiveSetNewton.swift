@@ -147,7 +147,20 @@ extension InteriorPointSolver {
         applyLabelInverses(inverse, r, into: &y)
         // S = Eᵀ D⁻¹ E and its right-hand side Eᵀ y + g.
         formActiveSchur(active, inverse: inverse, y: y, into: &schur, rhs: &rhs)
-        let factored = schur.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, nK) }
+        // Pair equations that the others imply (cycles of active pairs
+        // through the multipliers of a tiny cell) make S singular: a ridge
+        // up to 1e-8 of its largest diagonal entry, as in `factor()`.
+        let formed = schur
+        var largest = 0.0
+        for i in 0..<nK { largest = max(largest, formed[i * nK + i]) }
+        var ridge = 0.0
+        var factored = false
+        while !factored && ridge <= largest * 1e-8 {
+          schur = formed
+          for i in 0..<nK { schur[i * nK + i] += ridge }
+          factored = schur.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, nK) }
+          ridge = ridge == 0 ? largest * 1e-14 : ridge * 100
+        }
         guard factored else { break }
         schur.withUnsafeBufferPointer { S in
           rhs.withUnsafeMutableBufferPointer { choleskySolve(S.baseAddress!, nK, $0.baseAddress!) }
