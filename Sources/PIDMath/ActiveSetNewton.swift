@@ -153,13 +153,13 @@ extension InteriorPointSolver {
         let formed = schur
         var largest = 0.0
         for i in 0..<nK { largest = max(largest, formed[i * nK + i]) }
-        var ridge = 0.0
         var factored = false
-        while !factored && ridge <= largest * 1e-8 {
+        // Ridges 0, then 1e-14, 1e-12, ..., 1e-8 times the largest entry.
+        for attempt in 0..<5 where !factored && (attempt == 0 || largest > 0) {
           schur = formed
+          let ridge = attempt == 0 ? 0 : largest * 1e-14 * Double.pow(100, attempt - 1)
           for i in 0..<nK { schur[i * nK + i] += ridge }
           factored = schur.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, nK) }
-          ridge = ridge == 0 ? largest * 1e-14 : ridge * 100
         }
         guard factored else { break }
         schur.withUnsafeBufferPointer { S in

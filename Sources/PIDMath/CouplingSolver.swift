@@ -1357,9 +1357,9 @@ final class InteriorPointSolver {
   }
 
   /// How much the dual bound grows when the multipliers of tiny cells
-  /// (mass at most `tinyCell`) that no pair at its row's maximum of g
-  /// supplies are raised, one at a time, each to the maximizer of the bound
-  /// along it (the iterate itself is not changed). Any multipliers give a
+  /// (mass at most `tinyCell`) are raised, one at a time, each to the
+  /// maximizer of the bound along it when raising it by 1 already gains
+  /// (the iterate itself is not changed). Any multipliers give a
   /// valid bound; raising the multiplier of cell `(b, t)` by `δ` adds
   /// `p(b,t) δ` and raises `g(a,b)` to `g + log(1 - s + s e^δ)` (`s` the
   /// pair's softmax entry of `t`), which costs `p(a)` times its excess over
