@@ -129,7 +129,8 @@ extension InteriorPointSolver {
                 base[a * nodes + b] += q
                 base[b * nodes + a] += q
               }
-              for node in 0..<nodes where !isFree(node: node, label: t) {
+              let held = heldNodes(active, mK, label: t)
+              for node in 0..<nodes where held[node] {
                 for j in 0..<nodes {
                   base[node * nodes + j] = 0
                   base[j * nodes + node] = 0
@@ -137,7 +138,7 @@ extension InteriorPointSolver {
                 base[node * nodes + node] = 1
               }
               guard invertPositiveDefinite(base, nodes, scratch: sc.baseAddress!) else { ok = false; return }
-              for node in 0..<nodes where !isFree(node: node, label: t) { base[node * nodes + node] = 0 }
+              for node in 0..<nodes where held[node] { base[node * nodes + node] = 0 }
             }
           }
         }
@@ -146,7 +147,20 @@ extension InteriorPointSolver {
         applyLabelInverses(inverse, r, into: &y)
         // S = Eᵀ D⁻¹ E and its right-hand side Eᵀ y + g.
         formActiveSchur(active, inverse: inverse, y: y, into: &schur, rhs: &rhs)
-        let factored = schur.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, nK) }
+        // Pair equations that the others imply (cycles of active pairs
+        // through the multipliers of a tiny cell) make S singular: a ridge
+        // up to 1e-8 of its largest diagonal entry, as in `factor()`.
+        let formed = schur
+        var largest = 0.0
+        for i in 0..<nK { largest = max(largest, formed[i * nK + i]) }
+        var factored = false
+        // Ridges 0, then 1e-14, 1e-12, ..., 1e-8 times the largest entry.
+        for attempt in 0..<5 where !factored && (attempt == 0 || largest > 0) {
+          schur = formed
+          let ridge = attempt == 0 ? 0 : largest * 1e-14 * Double.pow(100, attempt - 1)
+          for i in 0..<nK { schur[i * nK + i] += ridge }
+          factored = schur.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, nK) }
+        }
         guard factored else { break }
         schur.withUnsafeBufferPointer { S in
           rhs.withUnsafeMutableBufferPointer { choleskySolve(S.baseAddress!, nK, $0.baseAddress!) }
@@ -284,6 +298,54 @@ extension InteriorPointSolver {
         }
       }
     }
+  }
+
+  /// The multipliers of label `t` (rows of A, then rows of B) whose
+  /// crossover step is held at 0: those that are not free (`isFree`), and
+  /// one free node of every connected component of the label's graph
+  /// (nodes joined by the pairs of `active` on which `t` is allowed and
+  /// whose weight `m s_t` in `D` is not 0, as it is when the softmax
+  /// underflows) that holds no fixed node, the one with the largest degree.
+  ///
+  /// Adding `c` to the multipliers of the A rows of such a component and
+  /// subtracting it from those of its B rows changes no `λ + μ` on its
+  /// pairs: `D` is singular on it, and the equations are those of a
+  /// smaller system in which one of its multipliers is fixed. The marginal
+  /// equation of the held node is implied by the others of the component
+  /// exactly when the component's A and B masses of `t` balance, which they
+  /// do for the active set of a solution; the residual keeps it, so a wrong
+  /// set shows as a residual that does not vanish. Sparse tables (fitted
+  /// tables with most cells 0) have labels whose active pairs split into
+  /// several components.
+  func heldNodes(_ active: [Int], _ mK: [Double], label t: Int) -> [Bool] {
+    let nodes = nA + nB
+    var parent = Array(0..<nodes)
+    func root(_ x: Int) -> Int {
+      var x = x
+      while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
+      return x
+    }
+    var degree = [Int](repeating: 0, count: nodes)
+    for (i, pair) in active.enumerated() {
+      let a = pair / nB, b = pair % nB
+      guard pA[a * k + t] > 0 && pB[b * k + t] > 0 && mK[i] * soft[pair * k + t] != 0 else { continue }
+      degree[a] += 1
+      degree[nA + b] += 1
+      let (x, y) = (root(a), root(nA + b))
+      if x != y { parent[x] = y }
+    }
+    var held = (0..<nodes).map { !isFree(node: $0, label: t) }
+    var grounded = [Bool](repeating: false, count: nodes)
+    for node in 0..<nodes where held[node] { grounded[root(node)] = true }
+    // The free node of largest degree of each component without a fixed one.
+    var choice = [Int](repeating: -1, count: nodes)
+    for node in 0..<nodes where !held[node] {
+      let r = root(node)
+      guard !grounded[r] else { continue }
+      if choice[r] < 0 || degree[node] > degree[choice[r]] { choice[r] = node }
+    }
+    for node in choice where node >= 0 { held[node] = true }
+    return held
   }
 
   /// Whether multiplier `node` (rows of A, then rows of B) of label `t` is

@@ -1043,6 +1043,8 @@ final class InteriorPointSolver {
     var steps = 0
     var best: Outcome? = nil
     var lastImprovement = 0
+    // The best gap of the path's own certificates (bits).
+    var pathBest = Double.infinity
     var crossoverAttempts = 0
     // Newton steps of crossovers that were given up: not part of the path's
     // step count (which paces the loop) but reported.
@@ -1089,8 +1091,12 @@ final class InteriorPointSolver {
       }
       if complementarity / naturalLogOf2 < max(1e4 * options.targetGap, 1e-6) {
         let outcome = certify()
-        if best == nil || outcome.gapBits < best!.gapBits {
-          best = outcome
+        if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
+        // The path has stalled when its own certificates stop improving: a
+        // better one from a crossover that fell short says nothing about
+        // the path.
+        if outcome.gapBits < pathBest {
+          pathBest = outcome.gapBits
           lastImprovement = steps
         }
         if outcome.gapBits <= options.targetGap || steps - lastImprovement >= 6 { break }
@@ -1341,12 +1347,88 @@ final class InteriorPointSolver {
     var bound = 0.0
     for i in 0..<(nA * k) where pA[i] > 0 { bound += lambda[i] * pA[i] }
     for i in 0..<(nB * k) where pB[i] > 0 { bound += mu[i] * pB[i] }
+    var tops = [Double](repeating: -.infinity, count: nA)
     for a in 0..<nA {
-      var top = -Double.infinity
-      for b in 0..<nB where pairAllowed[a * nB + b] { top = max(top, gValue[a * nB + b]) }
-      bound -= rowMassA[a] * top
+      for b in 0..<nB where pairAllowed[a * nB + b] { tops[a] = max(tops[a], gValue[a * nB + b]) }
+      bound -= rowMassA[a] * tops[a]
     }
+    if hasTinyCells { bound += tinyMultiplierGain(tops: tops) }
     return Outcome(q: q, upperNats: objective(q), lowerNats: bound, steps: 0)
+  }
+
+  /// How much the dual bound grows when the multipliers of tiny cells
+  /// (mass at most `tinyCell`) are raised, one at a time, each to the
+  /// maximizer of the bound along it when raising it by 1 already gains
+  /// (the iterate itself is not changed). Any multipliers give a
+  /// valid bound; raising the multiplier of cell `(b, t)` by `δ` adds
+  /// `p(b,t) δ` and raises `g(a,b)` to `g + log(1 - s + s e^δ)` (`s` the
+  /// pair's softmax entry of `t`), which costs `p(a)` times its excess over
+  /// row a's maximum. The bound is concave in `δ`; it is maximized by
+  /// golden-section search on `[0, δmax]`, `δmax` doubled from 1 while the
+  /// bound still grows. A tiny cell's term `μ p` is negligible unless the
+  /// multiplier is far below where the cell's marginal would be met, which
+  /// the path can leave it at (a multiplier of -17600 on a cell of 2.5e-13,
+  /// 6.5e-9 bits, with its softmax entries underflowed to 0, so that no
+  /// Newton step moves it).
+  func tinyMultiplierGain(tops: [Double]) -> Double {
+    var tops = tops
+    var g = gValue
+    var lam = lambda, m = mu
+    var gain = 0.0
+    // Cells as (mass, pairs it enters, its multiplier's index).
+    for side in 0..<2 {
+      let masses = side == 0 ? pA : pB
+      for cell in 0..<masses.count {
+        let p = masses[cell]
+        guard p > 0, p <= Self.tinyCell else { continue }
+        if side == 1 && pinned[cell % k] == cell / k { continue }
+        let t = cell % k, row = cell / k
+        let pairs: [Int] = side == 0
+          ? (0..<nB).filter { pB[$0 * k + t] > 0 && pairAllowed[row * nB + $0] }.map { row * nB + $0 }
+          : (0..<nA).filter { pA[$0 * k + t] > 0 && pairAllowed[$0 * nB + row] }.map { $0 * nB + row }
+        // log s of each pair, before the raise.
+        let logS = pairs.map { pair in lam[(pair / nB) * k + t] + m[(pair % nB) * k + t] - g[pair] }
+        func raised(_ i: Int, _ delta: Double) -> Double {
+          let x = logS[i] + delta, y = Double.log(onePlus: -Double.exp(logS[i]))
+          return g[pairs[i]] + max(x, y) + Double.log(onePlus: Double.exp(-abs(x - y)))
+        }
+        func value(_ delta: Double) -> Double {
+          var total = p * delta
+          if side == 0 {
+            var top = tops[row]
+            for i in pairs.indices { top = max(top, raised(i, delta)) }
+            total -= rowMassA[row] * (top - tops[row])
+          } else {
+            for (i, pair) in pairs.enumerated() {
+              let a = pair / nB
+              let r = raised(i, delta)
+              if r > tops[a] { total -= rowMassA[a] * (r - tops[a]) }
+            }
+          }
+          return total
+        }
+        guard value(1) > 0 else { continue }
+        var high = 1.0
+        while high < 1e6 && value(2 * high) > value(high) { high *= 2 }
+        var lo = 0.0, hi = 2 * high
+        let ratio = (5.0.squareRoot() - 1) / 2
+        for _ in 0..<80 {
+          let x1 = hi - ratio * (hi - lo), x2 = lo + ratio * (hi - lo)
+          if value(x1) < value(x2) { lo = x1 } else { hi = x2 }
+        }
+        let delta = lo
+        let best = value(delta)
+        guard best > 0 else { continue }
+        gain += best
+        for (i, pair) in pairs.enumerated() {
+          let r = raised(i, delta)
+          g[pair] = r
+          tops[pair / nB] = max(tops[pair / nB], r)
+        }
+        if side == 0 { lam[cell] += delta } else { m[cell] += delta }
+      }
+    }
+    return gain
   }
 
   /// Altschuler–Weed–Rigollet rounding of every label slice onto its
