@@ -169,6 +169,14 @@ final class InteriorPointSolver {
   /// The same for large problems, whose crossover steps (matrix-free) cost
   /// far less than an interior-point step: tried from early on.
   static let earlyCrossoverLevels = [1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 1e-9, 1e-11]
+  /// Steps without a better certificate of the path after which a small
+  /// problem's path is given up (`run`); large ones give up after 6. On
+  /// near-independent tables (nearly uniform modalities and a label
+  /// nearly independent of them, as permutation replicates produce) the
+  /// dual is nearly flat along the B multipliers and the path oscillates
+  /// for some ten steps before it settles; a step of a small problem costs
+  /// microseconds.
+  static let smallPatience = 40
   /// Largest relative change `|g + σ| / σ` of a slack that the step
   /// safeguard may reset to `-g` (`slackResets`).
   static let slackResetBand = 0.5
@@ -1059,6 +1067,8 @@ final class InteriorPointSolver {
     lastIterations = 0
     let crossoverLevels = usesIterativeSystems ? Self.earlyCrossoverLevels : Self.crossoverLevels
     let n = Double(pairCount)
+    // Small problems: those that use the augmented system throughout.
+    let patience = (nA + nB) * k <= Self.augmentedLimit ? Self.smallPatience : 6
     while steps < options.maximumNewtonSteps {
       let complementarity = (0..<mass.count).reduce(0.0) { pairAllowed[$1] ? $0 + mass[$1] * slack[$1] : $0 }
       // The certificate is cheap (one pass over the cells): try it as soon
@@ -1099,7 +1109,7 @@ final class InteriorPointSolver {
           pathBest = outcome.gapBits
           lastImprovement = steps
         }
-        if outcome.gapBits <= options.targetGap || steps - lastImprovement >= 6 { break }
+        if outcome.gapBits <= options.targetGap || steps - lastImprovement >= patience { break }
       }
       // Small problems always use the augmented system; larger ones the
       // reduced one, falling back to the augmented one (while affordable)
