@@ -38,7 +38,7 @@ enum Report {
 
   /// The `bounds` block (CLI.md keys first, then ours).
   static func bounds(_ b: SynergyBounds) -> JSON {
-    var members: [(String, JSON)] = [
+    let members: [(String, JSON)] = [
       ("S_R_simple", .number(b.redundancySimple)),
       ("S_R_relaxed", .number(b.redundancyRelaxed)),
       ("S_R_sharp", .number(b.redundancySharp)),

@@ -44,8 +44,8 @@ struct Run {
     // waits on the other would deadlock (LD_DEBUG output under mpirun does).
     let directory = try scratch([:])
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    FileManager.default.createFile(atPath: directory + "/out", contents: nil)
-    FileManager.default.createFile(atPath: directory + "/err", contents: nil)
+    _ = FileManager.default.createFile(atPath: directory + "/out", contents: nil)
+    _ = FileManager.default.createFile(atPath: directory + "/err", contents: nil)
     let out = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/out"))
     let err = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/err"))
     process.standardOutput = out
