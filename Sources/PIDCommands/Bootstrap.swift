@@ -409,11 +409,21 @@ func permutationPValues(point: [(String, Double)], nulls: [[Double]]) -> [(Strin
       values.append((key, .nan))
       continue
     }
-    let null = nulls.map { i < $0.count ? $0[i] : .nan }.filter { $0.isFinite }
-    let exceed = null.filter { $0 >= observed - 1e-12 }.count
-    values.append((key, Double(1 + exceed) / Double(null.count + 1)))
+    values.append((key, permutationPValue(observed: observed, nulls: nulls.map { i < $0.count ? $0[i] : .nan })))
   }
   return values
+}
+
+/// `(1 + #{null >= observed}) / (P + 1)` over the finite null values (ties
+/// within 1e-12 count as exceeding).
+func permutationPValue(observed: Double, nulls: [Double]) -> Double {
+  let null = nulls.filter(\.isFinite)
+  return Double(1 + null.filter { $0 >= observed - 1e-12 }.count) / Double(null.count + 1)
+}
+
+/// Jobs whose numbers are unavailable (their first number is not finite).
+func unusableCount(_ rows: some Collection<[Double]>) -> Int {
+  rows.filter { !($0.first ?? .nan).isFinite }.count
 }
 
 /// The `permutation` block.

@@ -230,7 +230,7 @@ struct EstimateCommand: ParsableCommand {
         statistics = bootstrapStatistics(
           point: point, replicates: Array(results.prefix(bootstrap)), cells: cells, jackknife: jackknife,
           sampleSizes: coded.sampleSizes, confidence: confidence)
-        let unusable = results.prefix(bootstrap).filter { !($0.first ?? .nan).isFinite }.count
+        let unusable = unusableCount(results.prefix(bootstrap))
         let gapIndex = point.firstIndex { $0.0 == "pid.gap_bits" }
         let largestGap = results.prefix(bootstrap).compactMap { row in gapIndex.flatMap { $0 < row.count ? row[$0] : nil } }
           .filter(\.isFinite).max() ?? .nan
@@ -241,7 +241,7 @@ struct EstimateCommand: ParsableCommand {
       if permutations > 0 {
         let nulls = Array(results[bootstrap..<(bootstrap + permutations)])
         let pValues = permutationPValues(point: point, nulls: nulls)
-        let unusable = nulls.filter { !($0.first ?? .nan).isFinite }.count
+        let unusable = unusableCount(nulls)
         report.append(permutationBlock(pValues, permutations: permutations, unusable: unusable, seed: seed))
         globalPValue = Significance.globalPValue(point: point, nulls: nulls)
       }
@@ -457,10 +457,10 @@ struct Estimation {
 
   /// The maximum-likelihood joint of the counts of D1, D2 and DM (DL, the
   /// validation sample, stays out of it).
-  static func fitJoint(_ coded: CodedData, start: [Double]? = nil) throws -> MaximumLikelihoodJoint {
+  static func fitJoint(_ coded: CodedData) throws -> MaximumLikelihoodJoint {
     let tables = coded.pairwiseCounts
     do {
-      return try MaximumLikelihoodJoint(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2, weights: .counts, start: start)
+      return try MaximumLikelihoodJoint(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2, weights: .counts)
     } catch {
       throw Failure("the count tables cannot be fitted: \(TableFiles.describe(error))", status: .dataError)
     }

@@ -41,15 +41,14 @@ struct Significance {
   /// present).
   static let globalStatistic = ["pid.I_min", "validation.I_x1x2y"]
 
-  /// The permutation p-value `(1 + #{T_null >= T}) / (P + 1)` of the
-  /// global statistic `T` (NaN when it is not finite).
+  /// The permutation p-value of the global statistic `T` (NaN when it is
+  /// not finite).
   static func globalPValue(point: [(String, Double)], nulls: [[Double]]) -> Double {
     let indices = point.indices.filter { globalStatistic.contains(point[$0].0) }
     func statistic(_ values: [Double]) -> Double { indices.reduce(0) { $0 + ($1 < values.count ? values[$1] : .nan) } }
     let observed = statistic(point.map(\.1))
     guard observed.isFinite, !indices.isEmpty else { return .nan }
-    let null = nulls.map(statistic).filter(\.isFinite)
-    return Double(1 + null.filter { $0 >= observed - 1e-12 }.count) / Double(null.count + 1)
+    return permutationPValue(observed: observed, nulls: nulls.map(statistic))
   }
 
   /// Nil when there is neither a bootstrap nor a permutation test.

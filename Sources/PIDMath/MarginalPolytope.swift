@@ -7,18 +7,30 @@ import RealModule
 /// `G`'s columns span the directions that keep every pairwise marginal and
 /// every cell forced to zero (a zero pairwise entry) fixed, so `d` is
 /// `(n1-1)(n2-1)(k-1)` when all pairwise entries are positive, less
-/// otherwise. `base` is a member of Δ3 (the maximum-entropy joint).
+/// otherwise. `base` is a member of Δ3 (a fitted or given joint, or the
+/// maximum-entropy one).
 struct MarginalPolytope {
   let cells: Int
   /// `cells x d`, row-major: row `i` is the gradient of cell `i` in `z`.
   let directions: [Double]
   let dimension: Int
-  let base: [Double]
+  private(set) var base: [Double]
   /// Cells that may carry mass (not forced to zero).
   let free: [Int]
   let n1: Int, n2: Int, k: Int
   /// The pairwise marginals of `base`, `x1x2` then `x1y` then `x2y`.
-  let marginals: [Double]
+  private(set) var marginals: [Double]
+
+  /// The same polytope (same directions and forced cells) based at
+  /// `point`, whose pairwise marginals must have the zero pattern of
+  /// `base`'s (e.g. the maximum-entropy joint of the same marginals).
+  func rebased(at point: [Double]) -> MarginalPolytope {
+    var copy = self
+    copy.base = point
+    let sums = pairwiseSums(point, n1: n1, n2: n2, k: k)
+    copy.marginals = sums.x1x2 + sums.x1y + sums.x2y
+    return copy
+  }
 
   init(n1: Int, n2: Int, k: Int, base: [Double]) {
     let cells = n1 * n2 * k

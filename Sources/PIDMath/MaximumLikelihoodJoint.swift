@@ -375,7 +375,6 @@ struct EMFitter {
         outcome = next
       }
     }
-    _ = evaluate(r)
     return (outcome.logLikelihood, outcome.certificate, iterations)
   }
 

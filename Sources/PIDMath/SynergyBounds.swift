@@ -219,10 +219,10 @@ public struct SynergyBounds: Sendable {
       } else {
         // Descent needs a start inside the polytope: the maximum-entropy
         // joint (positive on every free cell, its marginals exact to the
-        // IPF residual) where IPF converged, the witness otherwise.
+        // IPF residual, zero exactly where the marginals are) where IPF
+        // converged, the witness otherwise.
         let start = maxEnt.residual <= 1e-12 ? maxEnt.joint : witness.masses
-        let interior = MarginalPolytope(n1: marginals.n1, n2: marginals.n2, k: k, base: start)
-        let found = ConcaveEntropyMinimizer(polytope: interior).descend(restarts: options.innerRestarts, seed: 0x5EED)
+        let found = ConcaveEntropyMinimizer(polytope: polytope.rebased(at: start)).descend(restarts: options.innerRestarts, seed: 0x5EED)
         upperInner = h12 + hY - found.entropy - iMinLower
       }
     }
