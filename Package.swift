@@ -41,11 +41,18 @@ let package = Package(
       dependencies: ["PIDMath", .product(name: "RealModule", package: "swift-numerics")],
       exclude: ["README.md"]),
 
+    // The HTML report: a result's JSON as one self-contained page with
+    // inline SVG figures. No I/O.
+    .target(
+      name: "PIDReport",
+      dependencies: ["PIDData", .product(name: "RealModule", package: "swift-numerics")],
+      exclude: ["README.md"]),
+
     // The commands, thin over the modules above.
     .target(
       name: "PIDCommands",
       dependencies: [
-        "PIDMath", "PIDData", "Cluster",
+        "PIDMath", "PIDData", "PIDReport", "Cluster",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]),
@@ -56,6 +63,7 @@ let package = Package(
       dependencies: ["PIDMath", "PIDData", .product(name: "Numerics", package: "swift-numerics")],
       resources: []),
     .testTarget(name: "PIDDataTests", dependencies: ["PIDData"]),
+    .testTarget(name: "PIDReportTests", dependencies: ["PIDReport", "PIDData"]),
     .testTarget(name: "CommandLineTests", dependencies: ["PIDData"]),
   ]
 )

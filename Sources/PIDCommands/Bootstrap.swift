@@ -283,6 +283,9 @@ struct BootstrapStatistic {
   var se: Double
   var bias: Double
   var corrected: Double
+  /// The distribution of the finite replicates (for the report's
+  /// histograms).
+  var histogram: Histogram
 
   /// - Parameters:
   ///   - values: the replicates' values (NaN = unavailable).
@@ -290,6 +293,7 @@ struct BootstrapStatistic {
   init(estimate: Double, values: [Double], acceleration: Double, confidence: Double) {
     let finite = values.filter { $0.isFinite }
     self.estimate = estimate
+    histogram = Histogram(finite, bins: Self.histogramBins)
     guard finite.count >= 2, estimate.isFinite, let percentile = BootstrapInterval.percentile(replicates: finite, confidence: confidence) else {
       lo = .nan; hi = .nan; bcaLo = .nan; bcaHi = .nan; basicLo = .nan; basicHi = .nan
       se = .nan; bias = .nan; corrected = .nan
@@ -307,6 +311,9 @@ struct BootstrapStatistic {
     bias = mean - estimate
     corrected = 2 * estimate - mean
   }
+
+  /// Bins of the replicate histograms in the JSON.
+  static let histogramBins = 24
 
   /// The interval `--interval` chose.
   func interval(_ kind: IntervalKind) -> (Double, Double) {
@@ -377,6 +384,7 @@ func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: I
     if let cap, cap.estimate.isFinite { high = min(high, max(cap.estimate, cap.hi.isFinite ? cap.hi : cap.estimate)) }
     return .object([("lo", number(max(0, low))), ("hi", number(high))])
   }
+  let distributions = statistics.filter { histogramKeys.contains($0.0) }.map { key, s in (key, histogramJSON(s.histogram)) }
   guard case .object(let nestedIntervals) = nestedObject(intervals),
     case .object(let nestedCorrected) = nestedObject(reported.map { ($0.0, number($0.1.corrected)) })
   else { return [] }
@@ -389,11 +397,21 @@ func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: I
       ("largest_gap_bits", number(largestGap)),
       ("S_bracket", bracket(interval)),
       ("S_bracket_percentile", bracket(.percentile)),
-    ] + (jackknife > 0 ? [("S_bracket_bca", bracket(.bca))] : []) + nestedIntervals)),
+    ] + (jackknife > 0 ? [("S_bracket_bca", bracket(.bca))] : []) + nestedIntervals
+      + (distributions.isEmpty ? [] : [("distributions", nestedObject(distributions))]))),
     ("corrected", .object([
       ("method", .string("bootstrap bias correction: 2 * estimate - mean of the replicates")),
     ] + nestedCorrected)),
   ]
+}
+
+/// The quantities whose replicate histograms the `bootstrap` block carries
+/// (`bootstrap.distributions`).
+let histogramKeys = ["pid.R", "pid.U1", "pid.U2", "bounds.S_lower_clipped", "bounds.S_upper", "validation.S"]
+
+/// `{"lo", "hi", "counts"}`: equal-width bins over `[lo, hi]`.
+func histogramJSON(_ h: Histogram) -> JSON {
+  .object([("lo", .number(h.lower)), ("hi", .number(h.upper)), ("counts", .array(h.counts.map { .integer($0) }))])
 }
 
 /// For every number of `pid`, `bounds` and `validation`, the permutation

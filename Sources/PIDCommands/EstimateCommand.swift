@@ -237,16 +237,16 @@ struct EstimateCommand: ParsableCommand {
         report += bootstrapBlocks(statistics, replicates: bootstrap, unusable: unusable, largestGap: largestGap, jackknife: cells.count, seed: seed,
                                   confidence: confidence, interval: interval)
       }
-      var globalPValue: Double? = nil
+      var global: Significance.GlobalTest? = nil
       if permutations > 0 {
         let nulls = Array(results[bootstrap..<(bootstrap + permutations)])
         let pValues = permutationPValues(point: point, nulls: nulls)
         let unusable = unusableCount(nulls)
         report.append(permutationBlock(pValues, permutations: permutations, unusable: unusable, seed: seed))
-        globalPValue = Significance.globalPValue(point: point, nulls: nulls)
+        global = Significance.GlobalTest(point: point, nulls: nulls)
       }
       let byKey = Dictionary(statistics, uniquingKeysWith: { a, _ in a })
-      if let significance = Significance(point: point, statistics: byKey, globalPValue: globalPValue, confidence: confidence) {
+      if let significance = Significance(point: point, statistics: byKey, global: global, confidence: confidence) {
         report.append(significance.block)
       }
       // The decision: from interval ends with the bootstrap, from the

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PIDData
+import PIDReport
 
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +19,9 @@ struct CommonOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Write the result to this file (atomically) instead of stdout.", valueName: "file"))
   var output: String?
 
+  @Option(help: ArgumentHelp("Also write the result as a self-contained HTML report (figures, decision, every number) to this file.", valueName: "file.html"))
+  var report: String?
+
   @Flag(help: "Print nothing on stderr except errors.")
   var quiet = false
 
@@ -28,8 +32,18 @@ struct CommonOptions: ParsableArguments {
     return .json
   }
 
-  /// Writes the report in the chosen format to stdout or `--output`.
+  /// Writes the report in the chosen format to stdout or `--output`, and
+  /// its HTML rendering to `--report`.
   func emit(_ report: JSON, table: (JSON) -> String) throws {
+    if let path = self.report {
+      let html: String
+      do {
+        html = try HTMLReport(result: report).html
+      } catch {
+        throw Failure("the result could not be rendered as HTML: \(error.description)", status: .software)
+      }
+      try writeFileAtomically(path, Array(html.utf8))
+    }
     let text: String
     switch resolvedFormat {
     case .json: text = report.rendered()

@@ -12,7 +12,7 @@ public struct PIDBoundsCommand: ParsableCommand {
       unlabeled pairs. Runs plainly or under mpirun. All quantities in bits.
       """,
     version: Report.version,
-    subcommands: [EstimateCommand.self, PIDCommand.self, BoundsCommand.self, StudyCommand.self])
+    subcommands: [EstimateCommand.self, PIDCommand.self, BoundsCommand.self, StudyCommand.self, ReportCommand.self])
 
   public init() {}
 }

@@ -27,8 +27,8 @@ struct Significance {
   }
 
   var level: Double
-  /// The permutation p-value of the global null, when permutations ran.
-  var globalPValue: Double?
+  /// The global test, when permutations ran.
+  var global: GlobalTest?
   var terms: [Term]
 
   /// The reported terms.
@@ -41,24 +41,31 @@ struct Significance {
   /// present).
   static let globalStatistic = ["pid.I_min", "validation.I_x1x2y"]
 
-  /// The permutation p-value of the global statistic `T` (NaN when it is
-  /// not finite).
-  static func globalPValue(point: [(String, Double)], nulls: [[Double]]) -> Double {
-    let indices = point.indices.filter { globalStatistic.contains(point[$0].0) }
-    func statistic(_ values: [Double]) -> Double { indices.reduce(0) { $0 + ($1 < values.count ? values[$1] : .nan) } }
-    let observed = statistic(point.map(\.1))
-    guard observed.isFinite, !indices.isEmpty else { return .nan }
-    return permutationPValue(observed: observed, nulls: nulls.map(statistic))
+  /// The global test from the permutations: the observed statistic `T`,
+  /// its permutation p-value and the permutations' values of `T` (nil when
+  /// `T` is not finite).
+  struct GlobalTest {
+    var observed: Double
+    var pValue: Double
+    var nulls: [Double]
+
+    init?(point: [(String, Double)], nulls: [[Double]]) {
+      let indices = point.indices.filter { globalStatistic.contains(point[$0].0) }
+      func statistic(_ values: [Double]) -> Double { indices.reduce(0) { $0 + ($1 < values.count ? values[$1] : .nan) } }
+      observed = statistic(point.map(\.1))
+      guard observed.isFinite, !indices.isEmpty else { return nil }
+      self.nulls = nulls.map(statistic)
+      pValue = permutationPValue(observed: observed, nulls: self.nulls)
+    }
   }
 
   /// Nil when there is neither a bootstrap nor a permutation test.
   ///
-  /// - Parameter globalPValue: the global test's p-value (nil without
-  ///   permutations).
-  init?(point: [(String, Double)], statistics: [String: BootstrapStatistic], globalPValue: Double?, confidence: Double) {
-    guard !statistics.isEmpty || globalPValue != nil else { return nil }
+  /// - Parameter global: the global test (nil without permutations).
+  init?(point: [(String, Double)], statistics: [String: BootstrapStatistic], global: GlobalTest?, confidence: Double) {
+    guard !statistics.isEmpty || global != nil else { return nil }
     level = ((1 - confidence) * 1e12).rounded() / 1e12
-    self.globalPValue = globalPValue.flatMap { $0.isFinite ? $0 : nil }
+    self.global = global
     let values = Dictionary(point, uniquingKeysWith: { a, _ in a })
     terms = []
     for (name, key) in Self.reported {
@@ -72,16 +79,18 @@ struct Significance {
 
   /// Whether the global null is rejected at the level (nil without
   /// permutations).
-  var labelDepends: Bool? { globalPValue.map { $0 <= level } }
+  var labelDepends: Bool? { global.map { $0.pValue <= level } }
 
   var block: (String, JSON) {
     func number(_ x: Double?) -> JSON { x.map { .number($0) } ?? .null }
-    let global: JSON = globalPValue.map { p in
+    let global: JSON = self.global.map { test in
       .object([
         ("null", .string("the label is independent of the modalities (labels shuffled within D1, D2 and DL)")),
         ("statistic", .string(Self.globalStatistic.joined(separator: " + "))),
-        ("p_value", .number(p)),
-        ("rejected", .bool(p <= level)),
+        ("observed", .number(test.observed)),
+        ("p_value", .number(test.pValue)),
+        ("rejected", .bool(test.pValue <= level)),
+        ("null_distribution", histogramJSON(Histogram(test.nulls, bins: BootstrapStatistic.histogramBins))),
       ])
     } ?? .null
     return ("significance", .object([

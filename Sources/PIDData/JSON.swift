@@ -315,7 +315,8 @@ extension JSON {
     }
   }
 
-  private var isScalar: Bool {
+  /// Whether the value is neither an array nor an object.
+  public var isScalar: Bool {
     switch self {
     case .array, .object: return false
     default: return true
@@ -323,7 +324,7 @@ extension JSON {
   }
 
   /// Shortest round-trip text of `x`; `null` when not finite; `-0` as `0`.
-  static func format(_ x: Double) -> String {
+  public static func format(_ x: Double) -> String {
     guard x.isFinite else { return "null" }
     if x == 0 { return "0" }
     return x.description

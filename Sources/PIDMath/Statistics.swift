@@ -125,6 +125,30 @@ public struct BootstrapInterval: Sendable, Equatable {
   }
 }
 
+/// Counts of values in equal-width bins over `[lower, upper]`, the range
+/// of the finite values (both ends included: the last bin is closed).
+/// Non-finite values are left out. With one distinct value every count
+/// lands in one bin of zero width.
+public struct Histogram: Sendable, Equatable {
+  public var lower: Double
+  public var upper: Double
+  public var counts: [Int]
+
+  /// - Precondition: `bins >= 1`.
+  public init(_ values: [Double], bins: Int) {
+    precondition(bins >= 1, "a histogram needs at least one bin")
+    let finite = values.filter(\.isFinite)
+    lower = finite.min() ?? 0
+    upper = finite.max() ?? 0
+    counts = Array(repeating: 0, count: bins)
+    let width = (upper - lower) / Double(bins)
+    for x in finite {
+      let index = width > 0 ? Int(((x - lower) / width).rounded(.down)) : 0
+      counts[min(max(index, 0), bins - 1)] += 1
+    }
+  }
+}
+
 /// The Miller–Madow corrected mutual information (bits) of a count table:
 /// each plug-in entropy gets `(m − 1)/(2N)` nats added, `m` its number of
 /// occupied cells, so

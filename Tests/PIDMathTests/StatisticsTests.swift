@@ -53,4 +53,13 @@ struct StatisticsTests {
     #expect(abs(millerMadowInformation(counts: Matrix([[5, 5], [5, 5]])) + correction) < 1e-12)
     #expect(millerMadowInformation(counts: Matrix([[0, 0], [0, 0]])) == 0)
   }
+
+  @Test("Histogram: equal-width bins over the range, the maximum in the last bin, non-finite values left out")
+  func histogram() {
+    let h = Histogram([0, 0.1, 0.5, 0.99, 1, .nan, .infinity], bins: 4)
+    #expect(h.lower == 0 && h.upper == 1)
+    #expect(h.counts == [2, 0, 1, 2])
+    #expect(Histogram([3, 3, 3], bins: 5).counts == [3, 0, 0, 0, 0])
+    #expect(Histogram([], bins: 2).counts == [0, 0])
+  }
 }
