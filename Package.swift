@@ -35,7 +35,9 @@ let package = Package(
     // nothing of information theory.
     .target(name: "Cluster", exclude: ["README.md"]),
 
-    // Data: table files, JSON reading and writing.
+    // Data: table files, CSV and .npy datasets, discretization, coded
+    // samples and their resampling, the estimation pipeline, JSON, atomic
+    // output.
     .target(
       name: "PIDData",
       dependencies: ["PIDMath", .product(name: "RealModule", package: "swift-numerics")],
@@ -48,7 +50,8 @@ let package = Package(
       dependencies: ["PIDData", .product(name: "RealModule", package: "swift-numerics")],
       exclude: ["README.md"]),
 
-    // The commands, thin over the modules above.
+    // The command line: option parsing, reports and exit codes, work over
+    // ranks, checkpoints.
     .target(
       name: "PIDCommands",
       dependencies: [

@@ -27,7 +27,6 @@ int pb_mpi_finalize(void) { return MPI_Finalize(); }
 
 int pb_mpi_abort(int code) { return MPI_Abort(MPI_COMM_WORLD, code); }
 
-int pb_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
 
 // MPI counts are ints: large buffers go in chunks.
 static const long chunk = INT_MAX / 8;
@@ -58,13 +57,6 @@ int pb_mpi_bcast_doubles(double *buffer, long count, int root) {
 int pb_mpi_allreduce_max_ints(const int *send, int *receive, long count) {
   if (count > INT_MAX) return MPI_ERR_COUNT;
   return MPI_Allreduce(send, receive, (int)count, MPI_INT, MPI_MAX,
-                       MPI_COMM_WORLD);
-}
-
-int pb_mpi_allreduce_sum_doubles(const double *send, double *receive,
-                                 long count) {
-  if (count > INT_MAX) return MPI_ERR_COUNT;
-  return MPI_Allreduce(send, receive, (int)count, MPI_DOUBLE, MPI_SUM,
                        MPI_COMM_WORLD);
 }
 

@@ -96,12 +96,6 @@ public final class Communicator {
     exit(code)
   }
 
-  /// Waits for every rank.
-  public func barrier() throws {
-    guard let library else { return }
-    try library.check("MPI_Barrier", library.barrier())
-  }
-
   /// Sends `bytes` from `root` to every rank; returns what root sent.
   /// Other ranks' arguments are ignored.
   public func broadcast(_ bytes: [UInt8], root: Int = 0) throws -> [UInt8] {

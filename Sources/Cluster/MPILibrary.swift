@@ -28,7 +28,6 @@ struct MPILibrary {
   let isInitialized: Status
   let finalize: Status
   let abort: Abort
-  let barrier: Status
   let broadcastBytes: BroadcastBytes
   let broadcastDoubles: BroadcastDoubles
   let maximumInts: MaximumInts
@@ -68,7 +67,6 @@ struct MPILibrary {
     isInitialized = try symbol("pb_mpi_is_initialized", as: Status.self)
     finalize = try symbol("pb_mpi_finalize", as: Status.self)
     abort = try symbol("pb_mpi_abort", as: Abort.self)
-    barrier = try symbol("pb_mpi_barrier", as: Status.self)
     broadcastBytes = try symbol("pb_mpi_bcast_bytes", as: BroadcastBytes.self)
     broadcastDoubles = try symbol("pb_mpi_bcast_doubles", as: BroadcastDoubles.self)
     maximumInts = try symbol("pb_mpi_allreduce_max_ints", as: MaximumInts.self)

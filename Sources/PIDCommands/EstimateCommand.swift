@@ -345,141 +345,13 @@ struct EstimateCommand: ParsableCommand {
   }
 
   func loadDatasets() throws -> DatasetBundle {
-    if let example, let chosen = Example(rawValue: example) {
-      let sets = chosen.datasets(rows: rows)
-      return DatasetBundle(d1: sets.d1, d2: sets.d2, dm: sets.dm, dl: sets.dl)
-    }
-    let roles = ColumnRoles(x1Prefix: x1Prefix, x2Prefix: x2Prefix, label: label)
-    func isNumpy(_ path: String) -> Bool { path.hasSuffix(".npy") }
-    // An .npy D1 (D2) is its modality's features then the label; DM and DL
-    // are x1's features, then x2's (then the label), split by the widths of
-    // D1 and D2.
-    let d1 = isNumpy(x1y!)
-      ? try readNumpyDataset(x1y!, layout: .features1ThenLabel)
-      : try readCSVDataset(x1y!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true))
-    let d2 = isNumpy(x2y!)
-      ? try readNumpyDataset(x2y!, layout: .features2ThenLabel)
-      : try readCSVDataset(x2y!, roles: roles, shape: DatasetShape(needsX1: false, needsX2: true, needsLabel: true))
-    let dm = isNumpy(x1x2!)
-      ? try readNumpyDataset(x1x2!, layout: .pairs(d1.dimension1, d2.dimension2))
-      : try readCSVDataset(x1x2!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: false))
-    let dl = try x1x2y.map { path in
-      isNumpy(path)
-        ? try readNumpyDataset(path, layout: .labeledPairs(d1.dimension1, d2.dimension2))
-        : try readCSVDataset(path, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: true))
-    }
-    return DatasetBundle(d1: d1, d2: d2, dm: dm, dl: dl)
+    if let example, let chosen = Example(rawValue: example) { return DatasetBundle(example: chosen, rows: rows) }
+    return try DatasetBundle(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y,
+                             roles: ColumnRoles(x1Prefix: x1Prefix, x2Prefix: x2Prefix, label: label))
   }
 }
 
-struct DatasetBundle {
-  var d1: Dataset, d2: Dataset, dm: Dataset, dl: Dataset?
-}
-
-/// From datasets to fitted pairwise tables: label coding, discretization
-/// of each modality, counting, the maximum-likelihood joint.
-struct Estimation {
-  var labels: [String]
-  var alphabet1: Int, alphabet2: Int
-  var codebook1: Codebook?, codebook2: Codebook?
-  var counts1: [Int], counts2: [Int]
-  var coded: CodedData
-  var fit: MaximumLikelihoodJoint
-  var rows: (Int, Int, Int, Int)
-
-  init(data: DatasetBundle, codes: Bool, options1: DiscretizationOptions, options2: DiscretizationOptions,
-       progress: ((String) -> Void)?) throws {
-    // Labels: the union of every labeled dataset, sorted (numerically when
-    // all are numbers), so codes mean the same everywhere.
-    let set1 = Set(data.d1.labels), set2 = Set(data.d2.labels)
-    for (dataset, set) in [(data.d1, set1), (data.d2, set2)] where set.count < 2 {
-      throw Failure("\(dataset.source): only one class (\(set.first ?? "")) among the labels; at least two are needed", status: .dataError)
-    }
-    guard !set1.isDisjoint(with: set2) else {
-      throw Failure("\(data.d1.source) and \(data.d2.source) have disjoint label sets; the labels must be the same classes", status: .dataError)
-    }
-    var all = set1.union(set2)
-    if let dl = data.dl { all.formUnion(dl.labels) }
-    labels = all.sorted { a, b in
-      if let x = Double(a), let y = Double(b), x != y { return x < y }
-      return a < b
-    }
-    var index: [String: Int] = [:]
-    for (i, l) in labels.enumerated() { index[l] = i }
-    rows = (data.d1.rows, data.d2.rows, data.dm.rows, data.dl?.rows ?? 0)
-
-    // Codes of each modality.
-    let code1: (d1: [Int], dm: [Int], dl: [Int])
-    let code2: (d2: [Int], dm: [Int], dl: [Int])
-    if codes {
-      code1 = (try Estimation.integerCodes(data.d1, modality: 1), try Estimation.integerCodes(data.dm, modality: 1),
-               try data.dl.map { try Estimation.integerCodes($0, modality: 1) } ?? [])
-      code2 = (try Estimation.integerCodes(data.d2, modality: 2), try Estimation.integerCodes(data.dm, modality: 2),
-               try data.dl.map { try Estimation.integerCodes($0, modality: 2) } ?? [])
-      alphabet1 = (code1.d1 + code1.dm + code1.dl).max()! + 1
-      alphabet2 = (code2.d2 + code2.dm + code2.dl).max()! + 1
-      codebook1 = nil
-      codebook2 = nil
-    } else {
-      guard data.d1.dimension1 == data.dm.dimension1, data.d2.dimension2 == data.dm.dimension2,
-        data.dl.map({ $0.dimension1 == data.dm.dimension1 && $0.dimension2 == data.dm.dimension2 }) ?? true
-      else {
-        throw Failure("the datasets disagree on the number of feature columns of a modality (x1: \(data.d1.dimension1) in \(data.d1.source), \(data.dm.dimension1) in \(data.dm.source); x2: \(data.d2.dimension2) in \(data.d2.source), \(data.dm.dimension2) in \(data.dm.source))", status: .dataError)
-      }
-      for (name, total, k) in [("x1", data.d1.rows + data.dm.rows, options1.clusters), ("x2", data.d2.rows + data.dm.rows, options2.clusters)] where k > total {
-        throw Failure("--clusters \(k) is more than the \(total) rows of modality \(name)", status: .dataError)
-      }
-      progress?("clustering modality x1 (\(data.d1.rows + data.dm.rows) rows)")
-      let book1 = Codebook(fitting: [data.d1.x1, data.dm.x1], dimension: data.d1.dimension1, options: options1)
-      progress?("clustering modality x2 (\(data.d2.rows + data.dm.rows) rows)")
-      let book2 = Codebook(fitting: [data.d2.x2, data.dm.x2], dimension: data.d2.dimension2, options: options2)
-      code1 = (book1.encode(data.d1.x1), book1.encode(data.dm.x1), data.dl.map { book1.encode($0.x1) } ?? [])
-      code2 = (book2.encode(data.d2.x2), book2.encode(data.dm.x2), data.dl.map { book2.encode($0.x2) } ?? [])
-      alphabet1 = options1.clusters
-      alphabet2 = options2.clusters
-      codebook1 = book1
-      codebook2 = book2
-    }
-    let k = labels.count
-    func labelCodes(_ d: Dataset) -> [Int32] { d.labels.map { Int32(index[$0]!) } }
-    coded = CodedData(
-      alphabet1: alphabet1, alphabet2: alphabet2, labelCount: k,
-      d1x1: code1.d1.map(Int32.init), d1y: labelCodes(data.d1), d2x2: code2.d2.map(Int32.init), d2y: labelCodes(data.d2),
-      dmx1: code1.dm.map(Int32.init), dmx2: code2.dm.map(Int32.init),
-      dlx1: code1.dl.map(Int32.init), dlx2: code2.dl.map(Int32.init), dly: data.dl.map(labelCodes) ?? [])
-    var sizes1 = [Int](repeating: 0, count: alphabet1), sizes2 = [Int](repeating: 0, count: alphabet2)
-    for c in code1.d1 + code1.dm { sizes1[c] += 1 }
-    for c in code2.d2 + code2.dm { sizes2[c] += 1 }
-    counts1 = sizes1
-    counts2 = sizes2
-    fit = try Estimation.fitJoint(coded)
-  }
-
-  /// The maximum-likelihood joint of the counts of D1, D2 and DM (DL, the
-  /// validation sample, stays out of it).
-  static func fitJoint(_ coded: CodedData) throws -> MaximumLikelihoodJoint {
-    let tables = coded.pairwiseCounts
-    do {
-      return try MaximumLikelihoodJoint(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2, weights: .counts)
-    } catch {
-      throw Failure("the count tables cannot be fitted: \(TableFiles.describe(error))", status: .dataError)
-    }
-  }
-
-  /// The single column of a modality as non-negative integer codes.
-  static func integerCodes(_ dataset: Dataset, modality: Int) throws -> [Int] {
-    let (values, dimension) = modality == 1 ? (dataset.x1, dataset.dimension1) : (dataset.x2, dataset.dimension2)
-    guard dimension == 1 else {
-      throw Failure("\(dataset.source): --codes needs exactly one column for modality x\(modality), found \(dimension)", status: .dataError)
-    }
-    return try values.enumerated().map { row, value in
-      guard value >= 0, value == value.rounded(), value < 1_000_000 else {
-        throw Failure("\(dataset.source): row \(row + 1): code \(value) of modality x\(modality) is not a non-negative integer", status: .dataError)
-      }
-      return Int(value)
-    }
-  }
-
+extension Estimation {
   /// The `labels`, `datasets` and `discretization` blocks.
   var blocks: [(String, JSON)] {
     func modality(_ book: Codebook?, _ counts: [Int], _ alphabet: Int) -> JSON {
@@ -499,112 +371,13 @@ struct Estimation {
     return [
       ("labels", .array(labels.map { .string($0) })),
       ("datasets", .object([
-        ("rows_x1y", .integer(rows.0)), ("rows_x2y", .integer(rows.1)), ("rows_x1x2", .integer(rows.2)),
-        ("rows_x1x2y", .integer(rows.3)),
+        ("rows_x1y", .integer(rows.x1y)), ("rows_x2y", .integer(rows.x2y)), ("rows_x1x2", .integer(rows.x1x2)),
+        ("rows_x1x2y", .integer(rows.x1x2y)),
       ])),
       ("discretization", .object([
         ("x1", modality(codebook1, counts1, alphabet1)), ("x2", modality(codebook2, counts2, alphabet2)),
       ])),
     ]
-  }
-}
-
-extension Report {
-  /// The summary table of a run with more than two modalities.
-  static func modalitiesTable(_ report: JSON) -> String {
-    var out = "Every pair of modalities (bits)\n\n"
-    out += "  " + padded("x1", 10) + padded("x2", 10) + leftPadded("R", 8) + leftPadded("U1", 8) + leftPadded("U2", 8)
-      + leftPadded("S in", 18) + "  collect  fusion\n"
-    if case .array(let rows)? = report["summary"] {
-      for row in rows {
-        guard case .string(let a)? = row["x1"], case .string(let b)? = row["x2"],
-          case .string(let collect)? = row["collect_multimodal"], case .string(let fusion)? = row["fusion"]
-        else { continue }
-        out += "  " + padded(String(a.prefix(9)), 10) + padded(String(b.prefix(9)), 10)
-          + leftPadded(formatted(row["R"]), 8) + leftPadded(formatted(row["U1"]), 8) + leftPadded(formatted(row["U2"]), 8)
-          + leftPadded("[\(formatted(row["S_lower"])), \(formatted(row["S_upper"]))]", 18) + "  " + padded(collect, 7) + "  " + fusion + "\n"
-      }
-    }
-    return out
-  }
-
-  /// The table a person reads for `estimate`.
-  static func estimateTable(_ report: JSON) -> String {
-    var out = ""
-    if let d = report["discretization"], let a = report["alphabet"] {
-      out += "Discretized: x1 into \(formatted(d["x1"]?["occupied"], decimals: 0)) occupied clusters, "
-      out += "x2 into \(formatted(d["x2"]?["occupied"], decimals: 0)); \(formatted(a["y"], decimals: 0)) labels.\n"
-    }
-    if let f = report["fit"] {
-      out += "One joint fitted to D1, D2 and DM (maximum likelihood): the tables moved by TV \(formatted(f["tv_x1y"])), "
-      out += "\(formatted(f["tv_x2y"])), \(formatted(f["tv_x1x2"])); certificate \(scientific0(f["certificate_gap"])) nats.\n"
-      if case .string(let words)? = f["assessment"] {
-        out += wrapped(words.prefix(1).uppercased() + words.dropFirst() + ".", width: 78, indent: "") + "\n"
-      }
-      out += "\n"
-    }
-    out += boundsTable(report)
-    if case .string(let basis)? = report["decision"]?["basis"] {
-      out += wrapped("(decision from \(basis); the plug-in decision is under decision_plugin)", width: 76, indent: "  ") + "\n"
-    }
-    if let b = report["bootstrap"] {
-      let kind = b["interval"] == .string("bca") ? "BCa" : "percentile"
-      out += "\nUncertainty: \(formatted(b["replicates"], decimals: 0)) bootstrap replicates, "
-      out += "\(formatted(.number(100 * (b["confidence"]?.doubleValue ?? 0)), decimals: 0))% \(kind) intervals (bits)\n\n"
-      out += "    " + padded("", 22) + leftPadded("plug-in", 9) + leftPadded("corrected", 11) + "   interval\n"
-      let rows: [(String, String, String)] = [
-        ("redundancy R", "pid", "R"), ("uniqueness U1", "pid", "U1"), ("uniqueness U2", "pid", "U2"),
-        ("synergy lower bound", "bounds", "S_lower_clipped"), ("synergy upper bound", "bounds", "S_upper"),
-        ("synergy in DL", "validation", "S"),
-      ]
-      for (label, block, key) in rows {
-        guard let s = b[block]?[key] else { continue }
-        let (lo, hi) = kind == "BCa" ? (s["bca_lo"], s["bca_hi"]) : (s["lo"], s["hi"])
-        let interval = lo == .null || hi == .null ? "undefined" : "[\(formatted(lo)), \(formatted(hi))]"
-        out += "    " + padded(label, 22) + leftPadded(formatted(s["estimate"]), 9)
-        out += leftPadded(formatted(report["corrected"]?[block]?[key]), 11) + "   " + interval + "\n"
-      }
-      if let bracket = b["S_bracket"] {
-        out += "    synergy bracket with sampling error: [\(formatted(bracket["lo"])), \(formatted(bracket["hi"]))]\n"
-      }
-    }
-    if let significance = report["significance"], case .object(let members)? = Optional(significance) {
-      out += "\nAt level \(formatted(significance["level"], decimals: 3)):\n"
-      if let global = significance["global"], global != .null {
-        let rejected = global["rejected"] == .bool(true)
-        out += wrapped((rejected ? "the label depends on the modalities" : "no evidence that the label depends on the modalities")
-          + " (permutation test, p = \(formatted(global["p_value"], decimals: 3)))", width: 78, indent: "  ") + "\n"
-      } else {
-        out += "  no test of dependence: give --permutations P\n"
-      }
-      for (key, term) in members where term["plug_in"] != nil {
-        let name = Significance.reported.first { $0.1 == key }?.0 ?? key
-        var details = ["plug-in \(formatted(term["plug_in"]))"]
-        if let c = term["corrected"], c != .null { details.append("corrected \(formatted(c))") }
-        if case .array(let ends)? = term["interval"], ends.count == 2 {
-          details.append("basic interval [\(formatted(ends[0])), \(formatted(ends[1]))]")
-        }
-        out += "  " + wrapped("\(name): " + details.joined(separator: ", "), width: 78, indent: "    ").dropFirst(4) + "\n"
-      }
-      out += "  (terms get intervals, not verdicts: the permutation test concerns the label\n"
-      out += "  as a whole; a label tied to the modalities only jointly shows in DL alone)\n"
-    } else {
-      out += "\n  No significance test: give --permutations P (and --bootstrap B for intervals and corrected values).\n"
-    }
-    if case .array(let advice)? = report["data_size"]?["advice"], !advice.isEmpty {
-      out += "\nData size:\n"
-      for line in advice {
-        guard case .string(let text) = line else { continue }
-        // A bullet, continuation lines under its text.
-        out += "  - " + wrapped(text, width: 76, indent: "    ").dropFirst(4) + "\n"
-      }
-    }
-    if let v = report["validation"] {
-      let inside = v["S_inside_bracket"] == .bool(true)
-      out += "\n  validation on \(formatted(v["rows"], decimals: 0)) labeled pairs: plug-in S = \(formatted(v["S"])), "
-      out += inside ? "inside the bracket\n" : "OUTSIDE the bracket\n"
-    }
-    return out
   }
 }
 

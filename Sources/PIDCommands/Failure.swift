@@ -38,7 +38,7 @@ public struct Failure: Error, CustomStringConvertible {
       switch data {
       case .missingFile: self.init(data.description, status: .noInput)
       case .io: self.init(data.description, status: .ioError)
-      case .malformed: self.init(data.description, status: .dataError)
+      case .malformed, .invalid: self.init(data.description, status: .dataError)
       }
     case let table as TableError: self.init(table.description, status: .dataError)
     case let mpi as MPIError: self.init(mpi.description, status: .software)

@@ -7,6 +7,8 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
   case io(path: String, message: String)
   /// The file's content is not valid for its format.
   case malformed(path: String, line: Int?, message: String)
+  /// The data as a whole cannot be analysed (no single file is at fault).
+  case invalid(message: String)
 
   public var description: String {
     switch self {
@@ -15,6 +17,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case .malformed(let path, let line, let message):
       if let line { return "\(path):\(line): \(message)" }
       return "\(path): \(message)"
+    case .invalid(let message): return message
     }
   }
 }

@@ -20,15 +20,6 @@ public enum Example: String, CaseIterable, Sendable {
   /// depends on the class (overlapping): needs PCA and clustering.
   case continuous
 
-  /// The population PID terms (bits) where they are known in closed form.
-  public var knownSynergy: Double? {
-    switch self {
-    case .synergy: return 1
-    case .redundancy, .uniqueness: return 0
-    case .continuous: return nil
-    }
-  }
-
   /// Rows of D1, D2 and DM; DL has a quarter of that.
   public static let rows = 3000
 

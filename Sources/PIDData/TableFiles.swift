@@ -5,15 +5,10 @@ import PIDMath
 /// `{"p_x1y": [[...]], "p_x2y": [[...]], "p_x1x2": [[...]]}`.
 /// Entries may be counts or probabilities; they are normalized.
 public enum TableFiles {
-  /// Reads and validates a joint table file.
+  /// Parses and validates a joint table from the bytes of file `path`.
   ///
   /// - Throws: `DataError` naming the file, and the line (syntax) or the
   ///   entry (`p[1][0][2]`) at fault.
-  public static func readJoint(_ path: String) throws(DataError) -> JointDistribution {
-    try joint(from: try readFile(path), path: path)
-  }
-
-  /// Parses and validates a joint table from the bytes of file `path`.
   public static func joint(from bytes: [UInt8], path: String) throws(DataError) -> JointDistribution {
     let root = try parse(bytes, path: path)
     guard let p = root["p"] else { throw .malformed(path: path, line: nil, message: "missing key \"p\" (the joint table, indexed [x1][x2][y])") }
@@ -25,15 +20,10 @@ public enum TableFiles {
     }
   }
 
-  /// Reads the three pairwise tables of a file.
+  /// Parses and validates pairwise tables from the bytes of file `path`.
   ///
   /// - Parameter tolerance: total-variation tolerance between the two
   ///   estimates of each single marginal.
-  public static func readPairwise(_ path: String, tolerance: Double) throws(DataError) -> PairwiseMarginals {
-    try pairwise(from: try readFile(path), path: path, tolerance: tolerance)
-  }
-
-  /// Parses and validates pairwise tables from the bytes of file `path`.
   public static func pairwise(from bytes: [UInt8], path: String, tolerance: Double) throws(DataError) -> PairwiseMarginals {
     let root = try parse(bytes, path: path)
     var tables: [Matrix] = []

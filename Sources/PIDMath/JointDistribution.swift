@@ -75,7 +75,7 @@ public struct JointDistribution: Equatable, Sendable {
   }
 
   /// `I(X1; X2 | Y) = H(X1,Y) + H(X2,Y) - H(X1,X2,Y) - H(Y)` in bits.
-  public var conditionalMutualInformationX1X2GivenY: Double {
+  var conditionalMutualInformationX1X2GivenY: Double {
     max(0, entropy(x1y.elements) + entropy(x2y.elements) - entropyX1X2Y - entropy(y))
   }
 }

@@ -6,7 +6,7 @@
 /// concave, so no correction step is needed. The inputs need not have the
 /// same length (the shorter is padded with zeros) and are used as given
 /// (sums should agree).
-public func majorizationMeet(_ a: [Double], _ b: [Double]) -> [Double] {
+func majorizationMeet(_ a: [Double], _ b: [Double]) -> [Double] {
   let sortedA = a.sorted(by: >), sortedB = b.sorted(by: >)
   let n = max(sortedA.count, sortedB.count)
   var meet = [Double](repeating: 0, count: n)
@@ -22,6 +22,6 @@ public func majorizationMeet(_ a: [Double], _ b: [Double]) -> [Double] {
 }
 
 /// `H(a ∧ b)` in bits: a lower bound on the entropy of any coupling.
-public func meetEntropy(_ a: [Double], _ b: [Double]) -> Double {
+func meetEntropy(_ a: [Double], _ b: [Double]) -> Double {
   entropy(majorizationMeet(a, b))
 }

@@ -1,7 +1,7 @@
 import RealModule
 
 /// The standard normal distribution function Φ.
-public func standardNormalCDF(_ x: Double) -> Double {
+func standardNormalCDF(_ x: Double) -> Double {
   0.5 * Double.erfc(-x / 2.0.squareRoot())
 }
 
@@ -27,7 +27,7 @@ public func standardNormalQuantile(_ p: Double) -> Double {
 
 /// The `p`-quantile of sorted values by linear interpolation between order
 /// statistics (Hyndman–Fan type 7). `sorted` must be non-empty.
-public func interpolatedQuantile(sorted: [Double], _ p: Double) -> Double {
+func interpolatedQuantile(sorted: [Double], _ p: Double) -> Double {
   let h = Double(sorted.count - 1) * min(max(p, 0), 1)
   let i = Int(h.rounded(.down)), j = min(i + 1, sorted.count - 1)
   return sorted[i] + (h - Double(i)) * (sorted[j] - sorted[i])

@@ -20,7 +20,7 @@ public protocol Workers: Sendable {
 
 extension Workers {
   /// Whether piece `piece` is this worker's.
-  public func owns(_ piece: Int) -> Bool { piece % count == index }
+  func owns(_ piece: Int) -> Bool { piece % count == index }
 
   /// The element-wise minimum over the workers (exact: independent of the
   /// order of combination).

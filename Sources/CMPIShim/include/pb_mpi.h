@@ -15,7 +15,6 @@ int pb_mpi_is_initialized(void);
 int pb_mpi_finalize(void);
 /// Ends every process of the job with `code`. Does not return on success.
 int pb_mpi_abort(int code);
-int pb_mpi_barrier(void);
 
 /// Broadcasts `count` bytes from `root`.
 int pb_mpi_bcast_bytes(void *buffer, long count, int root);
@@ -23,9 +22,6 @@ int pb_mpi_bcast_bytes(void *buffer, long count, int root);
 int pb_mpi_bcast_doubles(double *buffer, long count, int root);
 /// Element-wise maximum of `count` ints over all ranks, result on every rank.
 int pb_mpi_allreduce_max_ints(const int *send, int *receive, long count);
-/// Element-wise sum of `count` doubles over all ranks, result on every rank.
-/// The summation order is MPI's: use only where the order cannot matter.
-int pb_mpi_allreduce_sum_doubles(const double *send, double *receive, long count);
 /// Gathers variable-length byte blocks on `root`. `counts` (size entries)
 /// must already hold every rank's count on root; `receive` must hold their
 /// sum there. Blocks are placed in rank order.

@@ -63,7 +63,7 @@ extension PerformanceBounds {
 }
 
 /// `Σ_x max_y p(x, y)`: accuracy of the Bayes classifier of Y from X.
-public func bayesAccuracy(_ joint: Matrix) -> Double {
+func bayesAccuracy(_ joint: Matrix) -> Double {
   (0..<joint.rows).reduce(0.0) { sum, row in
     sum + (0..<joint.columns).map { joint[row, $0] }.max()!
   }
@@ -72,7 +72,7 @@ public func bayesAccuracy(_ joint: Matrix) -> Double {
 /// The smallest error probability `Pe ∈ [0, (k-1)/k]` with
 /// `h(Pe) + Pe log2(k-1) >= H` (Fano's inequality inverted), by bisection
 /// on the increasing left side. Returns `(k-1)/k` when `H >= log2 k`.
-public func fanoMinimumError(conditionalEntropy h: Double, labels k: Int) -> Double {
+func fanoMinimumError(conditionalEntropy h: Double, labels k: Int) -> Double {
   guard k >= 2, h > 0 else { return 0 }
   let top = Double(k - 1) / Double(k)
   func fano(_ pe: Double) -> Double {

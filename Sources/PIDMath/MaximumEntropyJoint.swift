@@ -131,31 +131,3 @@ public struct MaximumEntropyJoint: Sendable {
     self.entropyEstimate = entropy(r)
   }
 }
-
-/// The three pairwise marginals `(p(x1,x2), p(x1,y), p(x2,y))`, flattened
-/// row-major, of a table `r` in `[x1][x2][y]` order.
-func pairwiseSums(_ r: [Double], n1: Int, n2: Int, k: Int) -> (x1x2: [Double], x1y: [Double], x2y: [Double]) {
-  var x1x2 = [Double](repeating: 0, count: n1 * n2)
-  var x1y = [Double](repeating: 0, count: n1 * k)
-  var x2y = [Double](repeating: 0, count: n2 * k)
-  accumulatePairwiseSums(r, n1: n1, n2: n2, k: k, into: &x1x2, &x1y, &x2y)
-  return (x1x2, x1y, x2y)
-}
-
-/// `pairwiseSums` into existing buffers of the right sizes (no allocation).
-func accumulatePairwiseSums(_ r: [Double], n1: Int, n2: Int, k: Int,
-                            into x1x2: inout [Double], _ x1y: inout [Double], _ x2y: inout [Double]) {
-  for i in x1x2.indices { x1x2[i] = 0 }
-  for i in x1y.indices { x1y[i] = 0 }
-  for i in x2y.indices { x2y[i] = 0 }
-  for a in 0..<n1 {
-    for b in 0..<n2 {
-      for y in 0..<k {
-        let x = r[(a * n2 + b) * k + y]
-        x1x2[a * n2 + b] += x
-        x1y[a * k + y] += x
-        x2y[b * k + y] += x
-      }
-    }
-  }
-}
