@@ -96,6 +96,40 @@ int pb_mpi_gatherv_bytes(const void *send, long count, void *receive,
   return rc;
 }
 
+int pb_mpi_send_doubles(const double *buffer, long count, int destination,
+                        int tag) {
+  if (count > INT_MAX) return MPI_ERR_COUNT;
+  return MPI_Send(buffer, (int)count, MPI_DOUBLE, destination, tag,
+                  MPI_COMM_WORLD);
+}
+
+int pb_mpi_probe(int source, int blocking, int *found, int *from, int *tag,
+                 long *count) {
+  MPI_Status status;
+  int rc;
+  int any = source < 0 ? MPI_ANY_SOURCE : source;
+  if (blocking) {
+    rc = MPI_Probe(any, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
+    *found = 1;
+  } else {
+    rc = MPI_Iprobe(any, MPI_ANY_TAG, MPI_COMM_WORLD, found, &status);
+  }
+  if (rc != MPI_SUCCESS || !*found) return rc;
+  int n = 0;
+  rc = MPI_Get_count(&status, MPI_DOUBLE, &n);
+  if (rc != MPI_SUCCESS) return rc;
+  *from = status.MPI_SOURCE;
+  *tag = status.MPI_TAG;
+  *count = n;
+  return MPI_SUCCESS;
+}
+
+int pb_mpi_recv_doubles(double *buffer, long count, int source, int tag) {
+  if (count > INT_MAX) return MPI_ERR_COUNT;
+  return MPI_Recv(buffer, (int)count, MPI_DOUBLE, source, tag, MPI_COMM_WORLD,
+                  MPI_STATUS_IGNORE);
+}
+
 void pb_mpi_error_string(int code, char *buffer, int length) {
   if (length <= 0) return;
   char text[MPI_MAX_ERROR_STRING];

@@ -145,6 +145,50 @@ public final class Communicator {
   }
 }
 
+// MARK: - Messages between two ranks
+
+extension Communicator {
+  /// A message waiting to be received.
+  public struct Envelope: Sendable, Equatable {
+    public var source: Int
+    public var tag: Int
+    /// Its length in doubles.
+    public var count: Int
+  }
+
+  /// Sends `values` to rank `destination` with `tag` (bit for bit). Returns
+  /// once `values` may be reused; short messages do not wait for the
+  /// receiver. Not available in a plain run (there is no other rank).
+  public func send(_ values: [Double], to destination: Int, tag: Int) throws {
+    guard let library else { throw MPIError(operation: "MPI_Send", message: "a plain run has no other rank") }
+    try values.withUnsafeBufferPointer { buffer in
+      try library.check("MPI_Send", library.sendDoubles(buffer.baseAddress, buffer.count, Int32(destination), Int32(tag)))
+    }
+  }
+
+  /// The next message from `source` (any rank when nil): waits for one when
+  /// `wait`, else returns nil when none has arrived.
+  public func probe(from source: Int? = nil, wait: Bool) throws -> Envelope? {
+    guard let library else { throw MPIError(operation: "MPI_Probe", message: "a plain run has no other rank") }
+    var found: Int32 = 0, from: Int32 = 0, tag: Int32 = 0
+    var count: CLong = 0
+    try library.check(wait ? "MPI_Probe" : "MPI_Iprobe",
+                      library.probe(Int32(source ?? -1), wait ? 1 : 0, &found, &from, &tag, &count))
+    guard found != 0 else { return nil }
+    return Envelope(source: Int(from), tag: Int(tag), count: count)
+  }
+
+  /// Receives the message `envelope` describes (from `probe`).
+  public func receive(_ envelope: Envelope) throws -> [Double] {
+    guard let library else { throw MPIError(operation: "MPI_Recv", message: "a plain run has no other rank") }
+    var values = [Double](repeating: 0, count: envelope.count)
+    try values.withUnsafeMutableBufferPointer { buffer in
+      try library.check("MPI_Recv", library.receiveDoubles(buffer.baseAddress, buffer.count, Int32(envelope.source), Int32(envelope.tag)))
+    }
+    return values
+  }
+}
+
 extension Communicator {
   /// Gathers every rank's numbers on `root`, in rank order, bit for bit
   /// (NaN payloads included). Other ranks receive an empty array.

@@ -20,6 +20,11 @@ struct MPILibrary {
     UnsafeRawPointer?, CLong, UnsafeMutableRawPointer?, UnsafePointer<CLong>?, Int32
   ) -> Int32
   typealias ErrorString = @convention(c) (Int32, UnsafeMutablePointer<CChar>?, Int32) -> Void
+  typealias SendDoubles = @convention(c) (UnsafePointer<Double>?, CLong, Int32, Int32) -> Int32
+  typealias Probe = @convention(c) (
+    Int32, Int32, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<CLong>
+  ) -> Int32
+  typealias ReceiveDoubles = @convention(c) (UnsafeMutablePointer<Double>?, CLong, Int32, Int32) -> Int32
 
   /// The file name of the shim, looked up next to the executable first.
   static let fileName = "libpidbounds-mpi.so"
@@ -33,6 +38,9 @@ struct MPILibrary {
   let maximumInts: MaximumInts
   let gatherBytes: GatherBytes
   let errorString: ErrorString
+  let sendDoubles: SendDoubles
+  let probe: Probe
+  let receiveDoubles: ReceiveDoubles
 
   /// Loads the shim from the executable's directory, else from the
   /// dynamic loader's search path (`LD_LIBRARY_PATH`, ...).
@@ -72,6 +80,9 @@ struct MPILibrary {
     maximumInts = try symbol("pb_mpi_allreduce_max_ints", as: MaximumInts.self)
     gatherBytes = try symbol("pb_mpi_gatherv_bytes", as: GatherBytes.self)
     errorString = try symbol("pb_mpi_error_string", as: ErrorString.self)
+    sendDoubles = try symbol("pb_mpi_send_doubles", as: SendDoubles.self)
+    probe = try symbol("pb_mpi_probe", as: Probe.self)
+    receiveDoubles = try symbol("pb_mpi_recv_doubles", as: ReceiveDoubles.self)
   }
 
   /// The text Open MPI gives for an error code.

@@ -31,4 +31,14 @@ int pb_mpi_gatherv_bytes(const void *send, long count, void *receive,
 /// Writes the text of an MPI error code into `buffer` (NUL-terminated).
 void pb_mpi_error_string(int code, char *buffer, int length);
 
+/// Sends `count` doubles to rank `destination` with `tag` (blocking until
+/// the buffer may be reused; small messages go out at once).
+int pb_mpi_send_doubles(const double *buffer, long count, int destination, int tag);
+/// Looks for a message from `source` (any rank when negative), waiting for
+/// one when `blocking`. On return `found` says whether there is one, and
+/// then `from`, `tag` and `count` (in doubles) describe it.
+int pb_mpi_probe(int source, int blocking, int *found, int *from, int *tag, long *count);
+/// Receives the `count` doubles of a probed message.
+int pb_mpi_recv_doubles(double *buffer, long count, int source, int tag);
+
 #endif

@@ -1,0 +1,222 @@
+import Cluster
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Computes every job of `0..<count` (bootstrap replicates, permutations,
+/// jackknife deletions: `compute(job)` gives its numbers) not already in
+/// `checkpoint`, over every rank, and returns every job's numbers in job
+/// order on rank 0 (an empty array elsewhere).
+///
+/// Scheduling is dynamic: rank 0 hands out the missing jobs in small
+/// chunks, two chunks ahead per rank so that no rank waits for its next
+/// one, and computes jobs itself while no result is waiting. Results are
+/// keyed by job index and job `b` draws from streams keyed by `(seed, b)`
+/// only, so the numbers do not depend on which rank computed what, nor on
+/// the number of ranks. There is no collective step until the end: a slow
+/// job delays only the rank that runs it.
+///
+/// Rank 0 appends finished jobs to the checkpoint at most every half second
+/// (and at the end), so writing never holds up the other ranks. A SIGTERM
+/// on any rank, or a failed job, stops the handing out; every rank finishes
+/// the job it is on, rank 0 collects and records those results, and the run
+/// ends with status 75 (interrupted; the checkpoint holds every finished
+/// job) or with the failure (reported by the rank where it happened).
+func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoint?,
+                    progress: ((Int) -> Void)?,
+                    compute: (Int) throws -> [Double]) throws -> [[Double]] {
+  var doneFlags = [UInt8](repeating: 0, count: count)
+  var results = [[Double]?](repeating: nil, count: count)
+  if communicator.isRoot, let checkpoint {
+    for (b, numbers) in checkpoint.records where b < count {
+      results[b] = numbers
+      doneFlags[b] = 1
+    }
+  }
+  // Every rank learns how many jobs are left (rank 0 hands them out).
+  doneFlags = try communicator.broadcast(doneFlags)
+  let missing = (0..<count).filter { doneFlags[$0] == 0 }
+  guard communicator.isRoot else {
+    try workOnChunks(communicator: communicator, compute: compute)
+    return []
+  }
+  var coordinator = Coordinator(missing: missing, ranks: communicator.size, finishedBefore: count - missing.count)
+  try coordinator.run(communicator: communicator, checkpoint: checkpoint, progress: progress, compute: compute) { b, numbers in
+    results[b] = numbers
+  }
+  if let failure = coordinator.ownFailure { throw failure }
+  if coordinator.peerFailed { throw Failure.peer }
+  if coordinator.terminated && coordinator.finished < count {
+    throw Failure(
+      "terminated (SIGTERM) after \(coordinator.finished) of \(count) resampling jobs" + (checkpoint == nil
+        ? "; nothing was saved (give --checkpoint FILE to resume)"
+        : "; \(checkpoint!.path) holds them: run the same command to resume"),
+      status: .interrupted)
+  }
+  return results.map { $0 ?? [] }
+}
+
+/// The messages of the work queue (MPI tags).
+private enum Tag {
+  /// Rank 0 to a worker: `[kind, jobs...]`, kind 0 = a chunk of jobs,
+  /// 1 = finish (no more work: complete the queue), 2 = halt (drop the
+  /// jobs not started).
+  static let work = 1
+  /// A worker to rank 0: `[flags, (job, n, n numbers)...]`, flags bit 0 =
+  /// SIGTERM received, bit 1 = a job failed.
+  static let result = 2
+  /// A worker to rank 0: the worker has stopped and sends nothing more.
+  static let done = 3
+}
+
+/// A worker rank: computes the chunks rank 0 sends, returns each chunk's
+/// results, stops when told. A failed job is thrown after rank 0 has been
+/// told and has halted the work, so that every rank ends together.
+private func workOnChunks(communicator: Communicator, compute: (Int) throws -> [Double]) throws {
+  var queue: [[Int]] = []
+  var stopping = false
+  var failure: Error? = nil
+  while true {
+    // Take every message from rank 0 that has arrived; wait for one while
+    // there is nothing to do.
+    while let envelope = try communicator.probe(from: 0, wait: queue.isEmpty && !stopping) {
+      let message = try communicator.receive(envelope)
+      switch message.first.map(Int.init) {
+      case 0: queue.append(message.dropFirst().map { Int($0) })
+      case 2: queue.removeAll(); stopping = true
+      default: stopping = true
+      }
+      if queue.isEmpty && stopping { break }
+    }
+    guard !queue.isEmpty else { break }
+    let chunk = queue.removeFirst()
+    var reply: [Double] = [0]
+    // After a SIGTERM or a failure the jobs left are skipped, and the
+    // reply's flag makes rank 0 halt the work.
+    for b in chunk where failure == nil && terminationRequested == 0 {
+      do {
+        let numbers = try compute(b)
+        reply += [Double(b), Double(numbers.count)] + numbers
+      } catch {
+        failure = error
+      }
+    }
+    var flags = 0.0
+    if terminationRequested != 0 { flags += 1 }
+    if failure != nil { flags += 2 }
+    reply[0] = flags
+    try communicator.send(reply, to: 0, tag: Tag.result)
+    if flags != 0 { queue.removeAll() }
+  }
+  try communicator.send([], to: 0, tag: Tag.done)
+  if let failure { throw failure }
+}
+
+/// Rank 0's side of the work queue.
+private struct Coordinator {
+  /// Jobs not yet handed out, in job order.
+  var pending: ArraySlice<Int>
+  let ranks: Int
+  /// Jobs with results (including those read from the checkpoint).
+  var finished: Int
+  var terminated = false
+  var peerFailed = false
+  var ownFailure: Error? = nil
+  /// Whether a worker was told to finish or halt (it then sends nothing
+  /// but results and its `done`).
+  var told: [Bool]
+  var workersDone = 0
+  /// Finished jobs not yet in the checkpoint file.
+  var unsaved: [(Int, [Double])] = []
+  var lastSave = now()
+
+  init(missing: [Int], ranks: Int, finishedBefore: Int) {
+    pending = missing[...]
+    self.ranks = ranks
+    finished = finishedBefore
+    told = [Bool](repeating: false, count: ranks)
+  }
+
+  /// Jobs per chunk: small enough to balance the ranks to the end, large
+  /// enough that messages cost little beside the jobs.
+  var chunkSize: Int { max(1, min(8, pending.count / (4 * ranks))) }
+
+  var stopping: Bool { terminated || peerFailed || ownFailure != nil }
+
+  mutating func nextChunk() -> [Int]? {
+    guard !stopping, !pending.isEmpty else { return nil }
+    let chunk = Array(pending.prefix(chunkSize))
+    pending = pending.dropFirst(chunk.count)
+    return chunk
+  }
+
+  /// Sends worker `rank` its next chunk, or tells it to finish.
+  mutating func feed(_ rank: Int, communicator: Communicator) throws {
+    guard !told[rank] else { return }
+    if let chunk = nextChunk() {
+      try communicator.send([0] + chunk.map(Double.init), to: rank, tag: Tag.work)
+    } else {
+      try communicator.send([stopping ? 2 : 1], to: rank, tag: Tag.work)
+      told[rank] = true
+    }
+  }
+
+  mutating func record(_ b: Int, _ numbers: [Double], checkpoint: Checkpoint?, store: (Int, [Double]) -> Void) throws {
+    store(b, numbers)
+    finished += 1
+    if checkpoint != nil { unsaved.append((b, numbers)) }
+  }
+
+  mutating func save(_ checkpoint: Checkpoint?, force: Bool) throws {
+    guard let checkpoint, !unsaved.isEmpty, force || now() - lastSave >= 0.5 else { return }
+    try checkpoint.append(unsaved.sorted { $0.0 < $1.0 })
+    unsaved.removeAll()
+    lastSave = now()
+  }
+
+  mutating func run(communicator: Communicator, checkpoint: Checkpoint?, progress: ((Int) -> Void)?,
+                    compute: (Int) throws -> [Double], store: (Int, [Double]) -> Void) throws {
+    let workers = Array(1..<ranks)
+    // Two chunks ahead for every worker.
+    for _ in 0..<2 { for rank in workers { try feed(rank, communicator: communicator) } }
+    while true {
+      if terminationRequested != 0 { terminated = true }
+      if stopping {
+        // Halt every worker still working; they answer with their last
+        // results and `done`.
+        for rank in workers where !told[rank] { try feed(rank, communicator: communicator) }
+      }
+      let ownWork = !stopping && !pending.isEmpty
+      if workersDone == workers.count && !ownWork { break }
+      if workers.count > workersDone, let envelope = try communicator.probe(wait: !ownWork) {
+        let message = try communicator.receive(envelope)
+        if envelope.tag == Tag.done {
+          workersDone += 1
+          continue
+        }
+        let flags = Int(message.first ?? 0)
+        if flags & 1 != 0 { terminated = true }
+        if flags & 2 != 0 { peerFailed = true }
+        var offset = 1
+        while offset + 1 < message.count {
+          let b = Int(message[offset]), n = Int(message[offset + 1])
+          try record(b, Array(message[(offset + 2)..<(offset + 2 + n)]), checkpoint: checkpoint, store: store)
+          offset += 2 + n
+        }
+        try feed(envelope.source, communicator: communicator)
+      } else if ownWork {
+        let b = pending.removeFirst()
+        do {
+          try record(b, try compute(b), checkpoint: checkpoint, store: store)
+        } catch {
+          ownFailure = error
+        }
+      }
+      try save(checkpoint, force: false)
+      progress?(finished)
+    }
+    try save(checkpoint, force: true)
+    progress?(finished)
+  }
+}
