@@ -6,51 +6,37 @@ import PIDMath
 import Glibc
 #endif
 
-/// The numeric leaves of a report block as `(key path, value)` in document
-/// order; `null` becomes NaN, strings and booleans are skipped.
-func numericLeaves(_ json: JSON, _ path: String) -> [(String, Double)] {
-  switch json {
-  case .number(let x): return [(path, x)]
-  case .integer(let n): return [(path, Double(n))]
-  case .null: return [(path, .nan)]
-  case .object(let members): return members.flatMap { numericLeaves($0.1, path.isEmpty ? $0.0 : path + "." + $0.0) }
-  case .array(let elements): return elements.enumerated().flatMap { numericLeaves($0.1, path + "." + String($0.0)) }
-  default: return []
-  }
-}
-
-/// The blocks whose numbers the bootstrap reports.
-let bootstrapBlocks = ["pid", "bounds", "performance", "validation"]
-
-/// Every number that resampling recomputes, as a function of the count
-/// tables: the `pid`, `bounds` and `performance` blocks of the pairwise
-/// analysis, then (with DL) the plug-in PID of DL as the `validation` block.
-/// Numbers come in a fixed order; a failed part becomes NaN.
+/// Every number that resampling recomputes (`Quantity`), as a function
+/// of the count tables: the pairwise analysis, then (with DL) the plug-in
+/// PID of DL. Numbers come in `quantities` order; a failed part becomes
+/// NaN.
 struct ResampledStatistic {
   var arguments: BoundArguments
   var n1: Int, n2: Int, k: Int
-  /// Key paths of the pairwise part, then of the validation part.
-  var pairwiseKeys: [String]
-  var validationKeys: [String]
+  /// What is recomputed, in record order.
+  var quantities: [Quantity]
   /// The point estimate's fitted joint: every refit starts from it.
   var start: [Double]
-
-  static let validationNames = ["R", "U1", "U2", "S", "I_x1x2y"]
 
   /// The largest certified gap (bits) of a replicate's solve that is kept.
   static let replicateGap = 1e-4
 
-  init(_ coded: CodedData, arguments: BoundArguments, pairwiseKeys: [String], start: [Double]) {
+  init(_ coded: CodedData, arguments: BoundArguments, start: [Double]) {
     self.arguments = arguments
     self.start = start
     n1 = coded.alphabet1
     n2 = coded.alphabet2
     k = coded.labelCount
-    self.pairwiseKeys = pairwiseKeys
-    validationKeys = coded.dly.isEmpty ? [] : Self.validationNames.map { "validation." + $0 }
+    quantities = Quantity.pairwise + (coded.dly.isEmpty ? [] : Quantity.validation)
   }
 
-  var keys: [String] { pairwiseKeys + validationKeys }
+  var hasValidation: Bool { quantities.count > Quantity.pairwise.count }
+
+  /// The numbers of the full data: `analysis` (the point estimate's) and
+  /// DL's counts.
+  func point(_ analysis: Analysis, validationCounts: [Double]?) -> QuantityValues {
+    QuantityValues(quantities: quantities, values: Quantity.pairwise.map { $0.value(in: analysis) } + validation(validationCounts))
+  }
 
   /// The pairwise part from count tables, through their maximum-likelihood
   /// joint (warm-started from the point estimate's).
@@ -58,7 +44,7 @@ struct ResampledStatistic {
   /// - Throws: `Failure` (70) when a number leaves its mathematical range.
   func pairwise(x1y: Matrix, x2y: Matrix, x1x2: Matrix) throws -> [Double] {
     guard let fit = try? MaximumLikelihoodJoint(x1y: x1y, x2y: x2y, x1x2: x1x2, weights: .counts, start: start) else {
-      return [Double](repeating: .nan, count: pairwiseKeys.count)
+      return [Double](repeating: .nan, count: Quantity.pairwise.count)
     }
     let analysis = Analysis(witness: fit.witness, arguments: arguments)
     try analysis.checkRanges()
@@ -68,20 +54,19 @@ struct ResampledStatistic {
     // reported as bootstrap.largest_gap_bits), and left out (counted as
     // unusable) beyond, since dropping replicates biases the intervals.
     guard analysis.bounds.pid.gap <= max(arguments.targetGap, Self.replicateGap) else {
-      return [Double](repeating: .nan, count: pairwiseKeys.count)
+      return [Double](repeating: .nan, count: Quantity.pairwise.count)
     }
-    let numbers = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }.map(\.1)
-    return numbers.count == pairwiseKeys.count ? numbers : [Double](repeating: .nan, count: pairwiseKeys.count)
+    return Quantity.pairwise.map { $0.value(in: analysis) }
   }
 
   /// The validation part from DL's joint counts (empty without DL).
   func validation(_ joint: [Double]?) -> [Double] {
-    guard !validationKeys.isEmpty else { return [] }
+    guard hasValidation else { return [] }
     guard let joint, let table = try? JointDistribution(n1: n1, n2: n2, k: k, masses: joint) else {
-      return [Double](repeating: .nan, count: validationKeys.count)
+      return [Double](repeating: .nan, count: Quantity.validation.count)
     }
     let pid = PartialInformationDecomposition(joint: table)
-    return [pid.redundancy, pid.uniqueness1, pid.uniqueness2, pid.synergy ?? .nan, pid.informationX1X2Y ?? .nan]
+    return Quantity.validation.map { $0.value(in: pid) }
   }
 
   /// Every number for one (resampled or permuted) dataset.
@@ -97,7 +82,7 @@ struct ResampledStatistic {
     if cell.sample == 3 {
       var joint = coded.validationCounts!
       joint[cell.cell] -= 1
-      return Array(point.prefix(pairwiseKeys.count)) + validation(joint)
+      return Array(point.prefix(Quantity.pairwise.count)) + validation(joint)
     }
     var tables = coded.pairwiseCounts
     switch cell.sample {
@@ -105,7 +90,7 @@ struct ResampledStatistic {
     case 1: tables.x2y.elements[cell.cell] -= 1
     default: tables.x1x2.elements[cell.cell] -= 1
     }
-    return try pairwise(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2) + Array(point.dropFirst(pairwiseKeys.count))
+    return try pairwise(x1y: tables.x1y, x2y: tables.x2y, x1x2: tables.x1x2) + Array(point.dropFirst(Quantity.pairwise.count))
   }
 }
 
@@ -265,9 +250,9 @@ func nestedObject(_ leaves: [(String, JSON)]) -> JSON {
 /// The statistics of every quantity: `point[i]` with the bootstrap
 /// replicates' `i`-th numbers and, for the BCa acceleration, the jackknife
 /// deletions' `i`-th numbers (`cells[j]` deleted gave `jackknife[j]`).
-func bootstrapStatistics(point: [(String, Double)], replicates: [[Double]], cells: [JackknifeCell], jackknife: [[Double]],
-                         sampleSizes: [Int], confidence: Double) -> [(String, BootstrapStatistic)] {
-  point.enumerated().map { i, leaf in
+func bootstrapStatistics(point: QuantityValues, replicates: [[Double]], cells: [JackknifeCell], jackknife: [[Double]],
+                         sampleSizes: [Int], confidence: Double) -> [(Quantity, BootstrapStatistic)] {
+  zip(point.quantities, point.values).enumerated().map { i, leaf in
     let values = replicates.map { i < $0.count ? $0[i] : .nan }
     var samples: [JackknifeSample] = []
     for sample in 0..<sampleSizes.count {
@@ -280,20 +265,20 @@ func bootstrapStatistics(point: [(String, Double)], replicates: [[Double]], cell
 }
 
 /// The `bootstrap` and `corrected` blocks of CLI.md.
-func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: Int, unusable: Int, largestGap: Double,
+func bootstrapBlocks(_ statistics: [(Quantity, BootstrapStatistic)], replicates: Int, unusable: Int, largestGap: Double,
                      jackknife: Int, seed: UInt64,
                      confidence: Double, interval: IntervalKind) -> [(String, JSON)] {
   func number(_ x: Double) -> JSON { x.isFinite ? .number(x) : .null }
-  let reported = statistics.filter { !$0.0.contains(".renamed_gap_bits") }
+  let reported = statistics.filter { $0.0.isReported }.map { ($0.0.rawValue, $0.1) }
   let intervals = reported.map { key, s in
     (key, JSON.object([
       ("estimate", number(s.estimate)), ("lo", number(s.lo)), ("hi", number(s.hi)), ("se", number(s.se)), ("bias", number(s.bias)),
       ("basic_lo", number(s.basicLo)), ("basic_hi", number(s.basicHi)),
     ] + (jackknife > 0 ? [("bca_lo", number(s.bcaLo)), ("bca_hi", number(s.bcaHi))] : [])))
   }
-  let lower = statistics.first { $0.0 == "bounds.S_lower_clipped" }?.1
-  let upper = statistics.first { $0.0 == "bounds.S_upper" }?.1
-  let cap = statistics.first { $0.0 == "bounds.S_upper_cap" }?.1
+  let lower = statistics.first { $0.0 == .lowerClipped }?.1
+  let upper = statistics.first { $0.0 == .upper }?.1
+  let cap = statistics.first { $0.0 == .upperCap }?.1
   /// The S bracket with sampling error (MATH.md section 8): the low end of
   /// the lower bound's interval and of its basic interval (the plug-in
   /// lower bound is biased upward), the high end of the upper bound's
@@ -307,7 +292,7 @@ func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: I
     if let cap, cap.estimate.isFinite { high = min(high, max(cap.estimate, cap.hi.isFinite ? cap.hi : cap.estimate)) }
     return .object([("lo", number(max(0, low))), ("hi", number(high))])
   }
-  let distributions = statistics.filter { histogramKeys.contains($0.0) }.map { key, s in (key, histogramJSON(s.histogram)) }
+  let distributions = statistics.filter { histogramQuantities.contains($0.0) }.map { q, s in (q.rawValue, histogramJSON(s.histogram)) }
   guard case .object(let nestedIntervals) = nestedObject(intervals),
     case .object(let nestedCorrected) = nestedObject(reported.map { ($0.0, number($0.1.corrected)) })
   else { return [] }
@@ -330,7 +315,7 @@ func bootstrapBlocks(_ statistics: [(String, BootstrapStatistic)], replicates: I
 
 /// The quantities whose replicate histograms the `bootstrap` block carries
 /// (`bootstrap.distributions`).
-let histogramKeys = ["pid.R", "pid.U1", "pid.U2", "bounds.S_lower_clipped", "bounds.S_upper", "validation.S"]
+let histogramQuantities: [Quantity] = [.redundancy, .uniqueness1, .uniqueness2, .lowerClipped, .upper, .validationSynergy]
 
 /// `{"lo", "hi", "counts"}`: equal-width bins over `[lo, hi]`.
 func histogramJSON(_ h: Histogram) -> JSON {
@@ -341,11 +326,9 @@ func histogramJSON(_ h: Histogram) -> JSON {
 /// p-value `(1 + #{null >= observed}) / (P + 1)`: a test of the one null
 /// "the label is independent of the modalities" with that number as the
 /// statistic, not a test of the number being zero (NaN when unavailable).
-func permutationPValues(point: [(String, Double)], nulls: [[Double]]) -> [(String, Double)] {
-  var values: [(String, Double)] = []
-  for (i, (key, observed)) in point.enumerated()
-  where key.hasPrefix("pid.") || key.hasPrefix("bounds.") || key.hasPrefix("validation.") {
-    guard !key.contains(".renamed_gap_bits") else { continue }
+func permutationPValues(point: QuantityValues, nulls: [[Double]]) -> [(Quantity, Double)] {
+  var values: [(Quantity, Double)] = []
+  for (i, (key, observed)) in zip(point.quantities, point.values).enumerated() where key.isReported && !key.isAccuracy {
     guard observed.isFinite else {
       values.append((key, .nan))
       continue
@@ -368,11 +351,11 @@ func unusableCount(_ rows: some Collection<[Double]>) -> Int {
 }
 
 /// The `permutation` block.
-func permutationBlock(_ pValues: [(String, Double)], permutations: Int, unusable: Int, seed: UInt64) -> (String, JSON) {
+func permutationBlock(_ pValues: [(Quantity, Double)], permutations: Int, unusable: Int, seed: UInt64) -> (String, JSON) {
   ("permutation", .object([
     ("permutations", .integer(permutations)), ("seed", .integer(Int(truncatingIfNeeded: seed))),
     ("unusable_permutations", .integer(unusable)),
     ("null", .string("the label is independent of the modalities: labels shuffled within D1, within D2 and within DL; DM kept")),
-    ("p_values", nestedObject(pValues.map { ($0.0, $0.1.isFinite ? JSON.number($0.1) : .null) })),
+    ("p_values", nestedObject(pValues.map { ($0.0.rawValue, $0.1.isFinite ? JSON.number($0.1) : .null) })),
   ]))
 }

@@ -166,10 +166,9 @@ struct EstimateCommand: ParsableCommand {
       // (Rank 0 fitted the joint while estimating; the others do it here.)
       let fit = try estimation?.fit ?? Estimation.fitJoint(coded)
       let analysis = Analysis(witness: fit.witness, arguments: bounds, workers: RankWorkers(communicator))
-      let pairwiseLeaves = analysis.blocks.filter { bootstrapBlocks.contains($0.0) }.flatMap { numericLeaves($0.1, $0.0) }
-      let statistic = ResampledStatistic(coded, arguments: bounds, pairwiseKeys: pairwiseLeaves.map(\.0), start: fit.joint)
-      let pointValues = pairwiseLeaves.map(\.1) + statistic.validation(coded.validationCounts)
-      let point = Array(zip(statistic.keys, pointValues))
+      let statistic = ResampledStatistic(coded, arguments: bounds, start: fit.joint)
+      let point = statistic.point(analysis, validationCounts: coded.validationCounts)
+      let pointValues = point.values
       // Jobs 0..<B are bootstrap replicates, B..<B+P permutations, then
       // (with --interval bca) one jackknife deletion per distinct row for
       // the BCa acceleration; one pass over ranks and one checkpoint serve
@@ -214,24 +213,23 @@ struct EstimateCommand: ParsableCommand {
       report.append(dataSize.block)
       report += analysis.blocks
       report += Report.fitBlocks(estimation.fit, populationPValue: Report.populationPValue(estimation.fit))
-      if !statistic.validationKeys.isEmpty {
+      if statistic.hasValidation {
         // The plug-in PID of DL: the validation part of the point numbers.
-        let values = Dictionary(uniqueKeysWithValues: point.suffix(statistic.validationKeys.count))
-        let s = values["validation.S"]!
+        let s = point[.validationSynergy]!
         let inside = analysis.bounds.lowerClipped - 1e-9 <= s && s <= analysis.bounds.upper + 1e-9
         report.append(("validation", .object(
-          ResampledStatistic.validationNames.map { ($0, JSON.number(values["validation." + $0]!)) }
+          Quantity.validation.map { (String($0.rawValue.dropFirst("validation.".count)), JSON.number(point[$0]!)) }
             + [("S_inside_bracket", .bool(inside)), ("rows", .integer(coded.dly.count))])))
       }
       report.append(millerMadowBlock(coded))
-      var statistics: [(String, BootstrapStatistic)] = []
+      var statistics: [(Quantity, BootstrapStatistic)] = []
       if bootstrap > 0 {
         let jackknife = Array(results.suffix(cells.count))
         statistics = bootstrapStatistics(
           point: point, replicates: Array(results.prefix(bootstrap)), cells: cells, jackknife: jackknife,
           sampleSizes: coded.sampleSizes, confidence: confidence)
         let unusable = unusableCount(results.prefix(bootstrap))
-        let gapIndex = point.firstIndex { $0.0 == "pid.gap_bits" }
+        let gapIndex = point.quantities.firstIndex(of: .gap)
         let largestGap = results.prefix(bootstrap).compactMap { row in gapIndex.flatMap { $0 < row.count ? row[$0] : nil } }
           .filter(\.isFinite).max() ?? .nan
         report += bootstrapBlocks(statistics, replicates: bootstrap, unusable: unusable, largestGap: largestGap, jackknife: cells.count, seed: seed,

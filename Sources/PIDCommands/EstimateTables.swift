@@ -72,7 +72,7 @@ extension Report {
         out += "  no test of dependence: give --permutations P\n"
       }
       for (key, term) in members where term["plug_in"] != nil {
-        let name = Significance.reported.first { $0.1 == key }?.0 ?? key
+        let name = Significance.reported.first { $0.1.rawValue == key }?.0 ?? key
         var details = ["plug-in \(formatted(term["plug_in"]))"]
         if let c = term["corrected"], c != .null { details.append("corrected \(formatted(c))") }
         if case .array(let ends)? = term["interval"], ends.count == 2 {

@@ -20,7 +20,7 @@ import PIDMath
 struct Significance {
   struct Term {
     var name: String
-    var key: String
+    var key: Quantity
     var plugIn: Double
     var corrected: Double?
     var interval: (Double, Double)?
@@ -32,14 +32,14 @@ struct Significance {
   var terms: [Term]
 
   /// The reported terms.
-  static let reported: [(String, String)] = [
-    ("redundancy R", "pid.R"), ("uniqueness U1", "pid.U1"), ("uniqueness U2", "pid.U2"),
-    ("synergy lower bound", "bounds.S_lower_clipped"), ("synergy in DL (validation)", "validation.S"),
+  static let reported: [(String, Quantity)] = [
+    ("redundancy R", .redundancy), ("uniqueness U1", .uniqueness1), ("uniqueness U2", .uniqueness2),
+    ("synergy lower bound", .lowerClipped), ("synergy in DL (validation)", .validationSynergy),
   ]
 
   /// The terms summed into the statistic of the global test (those
   /// present).
-  static let globalStatistic = ["pid.I_min", "validation.I_x1x2y"]
+  static let globalStatistic: [Quantity] = [.minimumInformation, .validationTotal]
 
   /// The global test from the permutations: the observed statistic `T`,
   /// its permutation p-value and the permutations' values of `T` (nil when
@@ -49,10 +49,10 @@ struct Significance {
     var pValue: Double
     var nulls: [Double]
 
-    init?(point: [(String, Double)], nulls: [[Double]]) {
-      let indices = point.indices.filter { globalStatistic.contains(point[$0].0) }
+    init?(point: QuantityValues, nulls: [[Double]]) {
+      let indices = point.quantities.indices.filter { globalStatistic.contains(point.quantities[$0]) }
       func statistic(_ values: [Double]) -> Double { indices.reduce(0) { $0 + ($1 < values.count ? values[$1] : .nan) } }
-      observed = statistic(point.map(\.1))
+      observed = statistic(point.values)
       guard observed.isFinite, !indices.isEmpty else { return nil }
       self.nulls = nulls.map(statistic)
       pValue = permutationPValue(observed: observed, nulls: self.nulls)
@@ -62,14 +62,13 @@ struct Significance {
   /// Nil when there is neither a bootstrap nor a permutation test.
   ///
   /// - Parameter global: the global test (nil without permutations).
-  init?(point: [(String, Double)], statistics: [String: BootstrapStatistic], global: GlobalTest?, confidence: Double) {
+  init?(point: QuantityValues, statistics: [Quantity: BootstrapStatistic], global: GlobalTest?, confidence: Double) {
     guard !statistics.isEmpty || global != nil else { return nil }
     level = ((1 - confidence) * 1e12).rounded() / 1e12
     self.global = global
-    let values = Dictionary(point, uniquingKeysWith: { a, _ in a })
     terms = []
     for (name, key) in Self.reported {
-      guard let plugIn = values[key], plugIn.isFinite else { continue }
+      guard let plugIn = point[key], plugIn.isFinite else { continue }
       let statistic = statistics[key]
       let interval = statistic.flatMap { s in s.basicLo.isFinite && s.basicHi.isFinite ? (s.basicLo, s.basicHi) : nil }
       terms.append(Term(name: name, key: key, plugIn: plugIn,
@@ -86,7 +85,7 @@ struct Significance {
     let global: JSON = self.global.map { test in
       .object([
         ("null", .string("the label is independent of the modalities (labels shuffled within D1, D2 and DL)")),
-        ("statistic", .string(Self.globalStatistic.joined(separator: " + "))),
+        ("statistic", .string(Self.globalStatistic.map(\.rawValue).joined(separator: " + "))),
         ("observed", .number(test.observed)),
         ("p_value", .number(test.pValue)),
         ("rejected", .bool(test.pValue <= level)),
@@ -98,7 +97,7 @@ struct Significance {
       ("global", global),
       ("terms", .string("plug-in, bias-corrected value and basic bootstrap interval of each term; no per-term test")),
     ] + terms.map { term in
-      (term.key, JSON.object([
+      (term.key.rawValue, JSON.object([
         ("plug_in", .number(term.plugIn)), ("corrected", number(term.corrected)),
         ("interval", term.interval.map { .array([.number($0.0), .number($0.1)]) } ?? .null),
       ]))
@@ -114,10 +113,10 @@ extension Decision {
   /// percentile and basic intervals; every value clipped at 0 and the upper
   /// end never below the lower. Unimodal accuracies come from the fitted
   /// tables. Nil without bootstrap statistics.
-  init?(correcting analysis: Analysis, tables: PairwiseMarginals, statistics: [String: BootstrapStatistic],
+  init?(correcting analysis: Analysis, tables: PairwiseMarginals, statistics: [Quantity: BootstrapStatistic],
         thresholds: DecisionThresholds) {
-    guard let iMinStatistic = statistics["pid.I_min"], let lowerStatistic = statistics["bounds.S_lower_clipped"],
-      let upperStatistic = statistics["bounds.S_upper"], iMinStatistic.corrected.isFinite,
+    guard let iMinStatistic = statistics[.minimumInformation], let lowerStatistic = statistics[.lowerClipped],
+      let upperStatistic = statistics[.upper], iMinStatistic.corrected.isFinite,
       lowerStatistic.basicLo.isFinite, upperStatistic.hi.isFinite, upperStatistic.basicHi.isFinite
     else { return nil }
     let iMin = max(0, iMinStatistic.corrected)
