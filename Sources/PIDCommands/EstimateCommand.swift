@@ -83,7 +83,7 @@ struct EstimateCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Record finished bootstrap replicates in FILE and resume from it (after a kill or SIGTERM, run the same command again).", valueName: "file"))
   var checkpoint: String?
 
-  @Flag(help: "Include wall-clock figures in the report (then two runs differ).")
+  @Flag(help: "Include wall-clock figures in the report, with where rank 0's time went during resampling (then two runs differ).")
   var timing = false
 
   @OptionGroup var bounds: BoundArguments
@@ -176,6 +176,7 @@ struct EstimateCommand: ParsableCommand {
       let cells = bootstrap > 0 && interval == .bca ? coded.jackknifeCells : []
       let jobs = bootstrap + permutations + cells.count
       var results: [[Double]] = []
+      var costs = ResamplingCosts()
       if jobs > 0 {
         installTerminationHandler()
         // Rank 0 opens the checkpoint; a refusal reaches every rank.
@@ -190,6 +191,7 @@ struct EstimateCommand: ParsableCommand {
         results = try resamplingJobs(
           count: jobs, communicator: communicator, checkpoint: record,
           progress: interactive ? { writeStandardError("\rresampling: \(min($0, jobs))/\(jobs) replicates, permutations and jackknife deletions\u{1B}[K") } : nil,
+          costs: &costs,
           compute: { job in
             if job < bootstrap { return try statistic.numbers(coded.resampled(seed: seed, replicate: job)) }
             if job < bootstrap + permutations { return try statistic.numbers(coded.permuted(seed: seed, index: job - bootstrap)) }
@@ -271,7 +273,9 @@ struct EstimateCommand: ParsableCommand {
         report.insert(("decision_plugin", report[index].1), at: index + 1)
         report[index].1 = .object(members)
       }
-      if timing { report.append(("timing", .object([("seconds", .number(now() - start))]))) }
+      if timing {
+        report.append(("timing", .object([("seconds", .number(now() - start))] + (jobs > 0 ? [("resampling", costs.json)] : []))))
+      }
       try common.emit(.object(report), table: Report.estimateTable)
     }
   }

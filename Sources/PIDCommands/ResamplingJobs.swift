@@ -1,4 +1,5 @@
 import Cluster
+import PIDData
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +25,7 @@ import Glibc
 /// ends with status 75 (interrupted; the checkpoint holds every finished
 /// job) or with the failure (reported by the rank where it happened).
 func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoint?,
-                    progress: ((Int) -> Void)?,
+                    progress: ((Int) -> Void)?, costs: inout ResamplingCosts,
                     compute: (Int) throws -> [Double]) throws -> [[Double]] {
   var doneFlags = [UInt8](repeating: 0, count: count)
   var results = [[Double]?](repeating: nil, count: count)
@@ -42,9 +43,12 @@ func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoi
     return []
   }
   var coordinator = Coordinator(missing: missing, ranks: communicator.size, finishedBefore: count - missing.count)
+  let started = now()
   try coordinator.run(communicator: communicator, checkpoint: checkpoint, progress: progress, compute: compute) { b, numbers in
     results[b] = numbers
   }
+  costs = coordinator.costs
+  costs.seconds = now() - started
   if let failure = coordinator.ownFailure { throw failure }
   if coordinator.peerFailed { throw Failure.peer }
   if coordinator.terminated && coordinator.finished < count {
@@ -55,6 +59,35 @@ func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoi
       status: .interrupted)
   }
   return results.map { $0 ?? [] }
+}
+
+/// Where rank 0's time went during resampling (`estimate --timing`): the
+/// inputs of `scripts/scaling-model.py`.
+struct ResamplingCosts {
+  /// Wall time of the whole resampling phase.
+  var seconds = 0.0
+  /// The time of each job rank 0 computed itself, in the order computed.
+  var jobSeconds: [Double] = []
+  /// Results received from other ranks, and rank 0's time spent receiving,
+  /// recording and answering them.
+  var messages = 0
+  var messageSeconds = 0.0
+  /// Appends to the checkpoint (each flushed to disk), the records they
+  /// held, and the time spent appending.
+  var checkpointFlushes = 0
+  var checkpointRecords = 0
+  var checkpointSeconds = 0.0
+
+  var json: JSON {
+    .object([
+      ("seconds", .number(seconds)),
+      ("jobs_on_rank_0", .integer(jobSeconds.count)),
+      ("job_seconds", .array(jobSeconds.map { .number($0) })),
+      ("messages", .integer(messages)), ("message_seconds", .number(messageSeconds)),
+      ("checkpoint_flushes", .integer(checkpointFlushes)), ("checkpoint_records", .integer(checkpointRecords)),
+      ("checkpoint_seconds", .number(checkpointSeconds)),
+    ])
+  }
 }
 
 /// The messages of the work queue (MPI tags).
@@ -130,6 +163,7 @@ private struct Coordinator {
   /// Finished jobs not yet in the checkpoint file.
   var unsaved: [(Int, [Double])] = []
   var lastSave = now()
+  var costs = ResamplingCosts()
 
   init(missing: [Int], ranks: Int, finishedBefore: Int) {
     pending = missing[...]
@@ -170,9 +204,13 @@ private struct Coordinator {
 
   mutating func save(_ checkpoint: Checkpoint?, force: Bool) throws {
     guard let checkpoint, !unsaved.isEmpty, force || now() - lastSave >= 0.5 else { return }
+    let start = now()
     try checkpoint.append(unsaved.sorted { $0.0 < $1.0 })
+    costs.checkpointRecords += unsaved.count
+    costs.checkpointFlushes += 1
     unsaved.removeAll()
     lastSave = now()
+    costs.checkpointSeconds += lastSave - start
   }
 
   mutating func run(communicator: Communicator, checkpoint: Checkpoint?, progress: ((Int) -> Void)?,
@@ -190,11 +228,14 @@ private struct Coordinator {
       let ownWork = !stopping && !pending.isEmpty
       if workersDone == workers.count && !ownWork { break }
       if workers.count > workersDone, let envelope = try communicator.probe(wait: !ownWork) {
+        let received = now()
+        defer { costs.messageSeconds += now() - received }
         let message = try communicator.receive(envelope)
         if envelope.tag == Tag.done {
           workersDone += 1
           continue
         }
+        costs.messages += 1
         let flags = Int(message.first ?? 0)
         if flags & 1 != 0 { terminated = true }
         if flags & 2 != 0 { peerFailed = true }
@@ -207,6 +248,8 @@ private struct Coordinator {
         try feed(envelope.source, communicator: communicator)
       } else if ownWork {
         let b = pending.removeFirst()
+        let started = now()
+        defer { costs.jobSeconds.append(now() - started) }
         do {
           try record(b, try compute(b), checkpoint: checkpoint, store: store)
         } catch {
