@@ -51,6 +51,11 @@ extension InteriorPointSolver {
     let k = self.k, nA = self.nA, nB = self.nB
     var active = guess ?? (0..<(nA * nB)).filter { pairAllowed[$0] && slack[$0] < mass[$0] }
     guard !active.isEmpty, active.count <= maximumActive else { return (nil, 0) }
+    // More active pairs than free multipliers: the columns of E are
+    // dependent and the system singular (a degenerate optimum, e.g. a
+    // label nearly independent of both sources, where g is near 0 on
+    // every pair); Newton on it cannot converge.
+    if !usesIterativeSystems && active.count > freeMultiplierCount { return (nil, 0) }
     let saved = save()
     var nK = active.count
     var mK = active.map { mass[$0] }
@@ -346,6 +351,13 @@ extension InteriorPointSolver {
     }
     for node in choice where node >= 0 { held[node] = true }
     return held
+  }
+
+  /// The multipliers that are unknowns (`isFree`), over all labels.
+  var freeMultiplierCount: Int {
+    var count = 0
+    for t in 0..<k { for node in 0..<(nA + nB) where isFree(node: node, label: t) { count += 1 } }
+    return count
   }
 
   /// Whether multiplier `node` (rows of A, then rows of B) of label `t` is

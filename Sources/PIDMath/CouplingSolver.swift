@@ -156,6 +156,9 @@ final class InteriorPointSolver {
   let factorBuffers = FactorBuffers()
 
   static let negligibleMass = 1e-300
+  /// Complementarity below which the reduced system is kept only while
+  /// each step at least halves the path's certificate (`run`).
+  static let reducedEndLevel = 1e-7
   /// Problems whose augmented system has at most this many unknowns are
   /// always solved with it (dense LU): exact to the end of the path.
   static let augmentedLimit = 100
@@ -906,11 +909,14 @@ final class InteriorPointSolver {
       rowScale[i] = powerOfTwoScale(top)
       for c in 0..<n { M[i * n + c] *= rowScale[i] }
     }
-    for c in 0..<n {
-      var top = 0.0
-      for i in 0..<n { top = max(top, abs(M[i * n + c])) }
-      columnScale[c] = powerOfTwoScale(top)
-      for i in 0..<n { M[i * n + c] *= columnScale[c] }
+    // Columns: their largest magnitudes gathered row by row (contiguous).
+    var tops = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      for c in 0..<n { tops[c] = max(tops[c], abs(M[i * n + c])) }
+    }
+    for c in 0..<n { columnScale[c] = powerOfTwoScale(tops[c]) }
+    for i in 0..<n {
+      for c in 0..<n { M[i * n + c] *= columnScale[c] }
     }
   }
 
@@ -1064,6 +1070,11 @@ final class InteriorPointSolver {
     // system met the safeguard: the next direction comes from the
     // augmented system.
     var reducedRejected = false
+    // Set once, below `reducedEndLevel`, a step of the path fails to halve
+    // its certificate: from then on the augmented system is used (while
+    // affordable).
+    var reducedStalled = false
+    var previousPathGap = Double.infinity
     lastIterations = 0
     let crossoverLevels = usesIterativeSystems ? Self.earlyCrossoverLevels : Self.crossoverLevels
     let n = Double(pairCount)
@@ -1109,6 +1120,8 @@ final class InteriorPointSolver {
           pathBest = outcome.gapBits
           lastImprovement = steps
         }
+        if !(outcome.gapBits <= 0.5 * previousPathGap) && complementarity < Self.reducedEndLevel { reducedStalled = true }
+        previousPathGap = outcome.gapBits
         if outcome.gapBits <= options.targetGap || steps - lastImprovement >= patience { break }
       }
       // Small problems always use the augmented system; larger ones the
@@ -1127,11 +1140,12 @@ final class InteriorPointSolver {
       // `iterativeSwitch` iterations on, the dense system is cheaper.
       defer { if lastIterations > Self.iterativeSwitch { iterativeFailed = true } }
       var f: Factorization? = nil
-      // Near the end the reduced system loses the primal residual to
-      // cancellation; the augmented one (exact up to rounding) keeps it.
-      let nearEnd = complementarity < 1e-7 && unknowns <= Self.augmentedFallbackLimit / 3
+      // Near the end the reduced system can lose the primal residual to
+      // cancellation (on near-degenerate tables its certificates stop
+      // improving); the augmented one (exact up to rounding) keeps it.
+      let nearEnd = complementarity < Self.reducedEndLevel && unknowns <= Self.augmentedFallbackLimit / 3
       if reducedRejected && unknowns <= Self.augmentedFallbackLimit { blocks = nil }
-      if blocks == nil && unknowns > Self.augmentedLimit && !nearEnd && !reducedRejected {
+      if blocks == nil && unknowns > Self.augmentedLimit && !(nearEnd && reducedStalled) && !reducedRejected {
         f = factor()
         if f == nil && unknowns > Self.augmentedFallbackLimit { break }
       }
@@ -1352,7 +1366,26 @@ final class InteriorPointSolver {
     for pair in 0..<(nA * nB) where pairAllowed[pair] {
       for t in 0..<k { q[pair * k + t] = mass[pair] * soft[pair * k + t] }
     }
-    roundOntoMarginals(&q)
+    var candidates = [q]
+    if (nA + nB) * k <= Self.projectionLimit, let projected = projectedMasses() {
+      var p = [Double](repeating: 0, count: nA * nB * k)
+      for pair in 0..<(nA * nB) where pairAllowed[pair] {
+        for t in 0..<k { p[pair * k + t] = projected[pair] * soft[pair * k + t] }
+      }
+      candidates.append(p)
+    }
+    for i in candidates.indices {
+      var scaled = candidates[i]
+      scaleOntoMarginals(&scaled)
+      roundOntoMarginals(&candidates[i])
+      roundOntoMarginals(&scaled)
+      candidates.append(scaled)
+    }
+    var upper = Double.infinity
+    for c in candidates {
+      let value = objective(c)
+      if value < upper { upper = value; q = c }
+    }
     // Σ λ p(a,t) + Σ μ p(b,t) - Σ_a p(a) max_b g(a,b).
     var bound = 0.0
     for i in 0..<(nA * k) where pA[i] > 0 { bound += lambda[i] * pA[i] }
@@ -1363,7 +1396,106 @@ final class InteriorPointSolver {
       bound -= rowMassA[a] * tops[a]
     }
     if hasTinyCells { bound += tinyMultiplierGain(tops: tops) }
-    return Outcome(q: q, upperNats: objective(q), lowerNats: bound, steps: 0)
+    return Outcome(q: q, upperNats: upper, lowerNats: bound, steps: 0)
+  }
+
+  /// Problems with at most this many multipliers get the projected masses
+  /// (`projectedMasses`) as a candidate of the certificate's upper end.
+  static let projectionLimit = 200
+
+  /// The pair masses moved, in the metric `Σ δm² / m`, onto the marginal
+  /// equations `Σ_b m s(a,b,·) = p(a,·)`, `Σ_a m s = p(b,·)` with the
+  /// softmax `s` of the current multipliers held fixed, then clipped at 0:
+  /// `δm = m Eᵀ y` with `(Σ_pairs m E s sᵀ Eᵀ) y = p - Σ m s` (fixed
+  /// multipliers' rows as identity, a ridge when rounding needs one). Near
+  /// the end the multipliers converge faster than the path's masses, whose
+  /// marginal residual the reduced system can stop reducing; with exact
+  /// marginals `m s` costs the dual bound only the complementarity. Nil
+  /// when the system cannot be factored.
+  func projectedMasses() -> [Double]? {
+    let k = self.k, nB = self.nB, dim = (nA + nB) * k
+    let (rA, rB) = residuals()
+    var rhs = rA + rB
+    var matrix = [Double](repeating: 0, count: dim * dim)
+    var index = [Int](repeating: 0, count: 2 * k)
+    for pair in 0..<mass.count where pairAllowed[pair] && mass[pair] > Self.negligibleMass {
+      let a = pair / nB, b = pair % nB
+      let m = mass[pair]
+      for t in 0..<k { index[t] = a * k + t; index[k + t] = nA * k + b * k + t }
+      for u in 0..<(2 * k) {
+        let su = soft[pair * k + u % k]
+        guard su > 0 else { continue }
+        for v in 0...u {
+          matrix[index[u] * dim + index[v]] += m * su * soft[pair * k + v % k]
+        }
+      }
+    }
+    // (index[u] >= index[v] for v <= u: only the lower triangle is written,
+    // which is all the Cholesky reads.)
+    for i in 0..<dim where isFixed(i) {
+      for j in 0..<dim { matrix[i * dim + j] = 0; matrix[j * dim + i] = 0 }
+      matrix[i * dim + i] = 1
+      rhs[i] = 0
+    }
+    var largest = 0.0
+    for i in 0..<dim { largest = max(largest, matrix[i * dim + i]) }
+    var factored = false
+    var trial = matrix
+    for attempt in 0..<5 where !factored {
+      trial = matrix
+      let ridge = largest * 1e-14 * Double.pow(100, attempt)
+      for i in 0..<dim { trial[i * dim + i] += ridge }
+      factored = trial.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, dim) }
+    }
+    guard factored else { return nil }
+    trial.withUnsafeBufferPointer { L in rhs.withUnsafeMutableBufferPointer { choleskySolve(L.baseAddress!, dim, $0.baseAddress!) } }
+    var projected = mass
+    for pair in 0..<mass.count where pairAllowed[pair] && mass[pair] > Self.negligibleMass {
+      let a = pair / nB, b = pair % nB
+      var rate = 0.0
+      for t in 0..<k { rate += soft[pair * k + t] * (rhs[a * k + t] + rhs[nA * k + b * k + t]) }
+      projected[pair] = max(0, mass[pair] * (1 + rate))
+    }
+    return projected
+  }
+
+  /// Sweeps of `scaleOntoMarginals`.
+  static let scalingSweeps = 20
+
+  /// Matrix scaling (Sinkhorn) of every label slice towards its marginals:
+  /// rows scaled to `p(a,t)`, then columns to `p(b,t)`, at most
+  /// `scalingSweeps` times, stopping once every marginal is met to
+  /// `1e-15` relative to the slice. A scaled slice keeps the form
+  /// `diag(u) q diag(v)`, i.e. it is the coupling of multipliers shifted
+  /// by `log u`, `log v`, so the objective moves to second order while the
+  /// marginal residual that the rounding would have to absorb shrinks
+  /// geometrically. Rows or columns without mass are left alone (the
+  /// rounding supplies them).
+  func scaleOntoMarginals(_ q: inout [Double]) {
+    let k = self.k, nA = self.nA, nB = self.nB
+    var rowSum = [Double](repeating: 0, count: nA)
+    var columnSum = [Double](repeating: 0, count: nB)
+    for t in 0..<k {
+      var labelMass = 0.0
+      for a in 0..<nA { labelMass += pA[a * k + t] }
+      for _ in 0..<Self.scalingSweeps {
+        for a in 0..<nA { rowSum[a] = 0 }
+        for a in 0..<nA { for b in 0..<nB { rowSum[a] += q[(a * nB + b) * k + t] } }
+        for a in 0..<nA where rowSum[a] > 0 {
+          let scale = pA[a * k + t] / rowSum[a]
+          for b in 0..<nB { q[(a * nB + b) * k + t] *= scale }
+        }
+        for b in 0..<nB { columnSum[b] = 0 }
+        for a in 0..<nA { for b in 0..<nB { columnSum[b] += q[(a * nB + b) * k + t] } }
+        var largest = 0.0
+        for b in 0..<nB where columnSum[b] > 0 {
+          largest = max(largest, abs(columnSum[b] - pB[b * k + t]))
+          let scale = pB[b * k + t] / columnSum[b]
+          for a in 0..<nA { q[(a * nB + b) * k + t] *= scale }
+        }
+        if largest <= 1e-15 * labelMass { break }
+      }
+    }
   }
 
   /// How much the dual bound grows when the multipliers of tiny cells

@@ -254,31 +254,103 @@ func subtractMultiple(_ c: Double, of x: UnsafePointer<Double>, from y: UnsafeMu
 /// LU factorization with partial pivoting of a general `n x n` row-major
 /// matrix, in place (`L` unit lower, `U` upper); `pivots[j]` is the row
 /// swapped with row `j`. Returns `false` when a pivot is zero or not finite.
+///
+/// Right-looking and blocked by panels of four columns: each panel is
+/// factored column by column (pivot search over the whole column, rows
+/// swapped across the whole matrix), then the trailing matrix takes one
+/// rank-four update, so that it is read and written once per panel rather
+/// than once per column. The pivots chosen are those of the unblocked
+/// algorithm (every column is fully updated before its pivot search); only
+/// the order of the floating-point operations in the trailing matrix differs.
 @usableFromInline
 func luFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ pivots: UnsafeMutablePointer<Int>) -> Bool {
-  for j in 0..<n {
-    var pivot = j
-    var largest = abs(a[j * n + j])
-    for i in (j + 1)..<max(j + 1, n) where abs(a[i * n + j]) > largest {
-      largest = abs(a[i * n + j])
-      pivot = i
+  var j0 = 0
+  while j0 < n {
+    let width = min(4, n &- j0)
+    let end = j0 &+ width
+    for j in j0..<end {
+      var pivot = j
+      var largest = abs(a[j &* n &+ j])
+      for i in (j &+ 1)..<max(j &+ 1, n) where abs(a[i &* n &+ j]) > largest {
+        largest = abs(a[i &* n &+ j])
+        pivot = i
+      }
+      guard largest > 0, largest.isFinite else { return false }
+      pivots[j] = pivot
+      if pivot != j {
+        let rowJ = a + j &* n, rowP = a + pivot &* n
+        for c in 0..<n { swap(&rowJ[c], &rowP[c]) }
+      }
+      let inverse = 1 / a[j &* n &+ j]
+      let rowJ = a + j &* n
+      // Multipliers of column j, and the update of the panel's columns right of j.
+      for i in (j &+ 1)..<max(j &+ 1, n) {
+        let rowI = a + i &* n
+        let factor = rowI[j] * inverse
+        rowI[j] = factor
+        guard factor != 0 else { continue }
+        for c in (j &+ 1)..<max(j &+ 1, end) { rowI[c] -= factor * rowJ[c] }
+      }
     }
-    guard largest > 0, largest.isFinite else { return false }
-    pivots[j] = pivot
-    if pivot != j {
-      for c in 0..<n { swap(&a[j * n + c], &a[pivot * n + c]) }
+    guard end < n else { break }
+    // U of the panel's rows right of the panel: forward substitution with
+    // the panel's unit lower triangle.
+    for r in (j0 &+ 1)..<max(j0 &+ 1, end) {
+      let rowR = a + r &* n
+      for p in j0..<r {
+        let factor = rowR[p]
+        guard factor != 0 else { continue }
+        subtractMultiple(factor, of: a + (p &* n &+ end), from: rowR + end, n &- end)
+      }
     }
-    let inverse = 1 / a[j * n + j]
-    let rowJ = a + j * n
-    for i in (j + 1)..<max(j + 1, n) {
-      let rowI = a + i * n
-      let factor = rowI[j] * inverse
-      rowI[j] = factor
-      guard factor != 0 else { continue }
-      for c in (j + 1)..<n { rowI[c] -= factor * rowJ[c] }
+    // Rank-`width` update of the trailing matrix.
+    if width == 4 {
+      let u0 = a + (j0 &* n &+ end), u1 = u0 + n, u2 = u1 + n, u3 = u2 + n
+      for i in end..<n {
+        let rowI = a + i &* n
+        subtractFourMultiples(rowI[j0], rowI[j0 &+ 1], rowI[j0 &+ 2], rowI[j0 &+ 3], of: u0, u1, u2, u3,
+                              from: rowI + end, n &- end)
+      }
+    } else {
+      for i in end..<n {
+        let rowI = a + i &* n
+        for p in j0..<end {
+          let factor = rowI[p]
+          guard factor != 0 else { continue }
+          subtractMultiple(factor, of: a + (p &* n &+ end), from: rowI + end, n &- end)
+        }
+      }
     }
+    j0 = end
   }
   return true
+}
+
+/// `y[i] -= c0 x0[i] + c1 x1[i] + c2 x2[i] + c3 x3[i]` for `i` in `0..<n`.
+@inline(__always)
+func subtractFourMultiples(_ c0: Double, _ c1: Double, _ c2: Double, _ c3: Double,
+                           of x0: UnsafePointer<Double>, _ x1: UnsafePointer<Double>,
+                           _ x2: UnsafePointer<Double>, _ x3: UnsafePointer<Double>,
+                           from y: UnsafeMutablePointer<Double>, _ n: Int) {
+  let k0 = SIMD4<Double>(repeating: c0), k1 = SIMD4<Double>(repeating: c1)
+  let k2 = SIMD4<Double>(repeating: c2), k3 = SIMD4<Double>(repeating: c3)
+  let r0 = UnsafeRawPointer(x0), r1 = UnsafeRawPointer(x1), r2 = UnsafeRawPointer(x2), r3 = UnsafeRawPointer(x3)
+  let ry = UnsafeMutableRawPointer(y)
+  var i = 0
+  while i &+ 4 <= n {
+    let o = i &* 8
+    var v = ry.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
+    v -= k0 * r0.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
+    v -= k1 * r1.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
+    v -= k2 * r2.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
+    v -= k3 * r3.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
+    ry.storeBytes(of: v, toByteOffset: o, as: SIMD4<Double>.self)
+    i &+= 4
+  }
+  while i < n {
+    y[i] -= c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i]
+    i &+= 1
+  }
 }
 
 /// Solves `A x = b` in place with the factors of `luFactor`.
