@@ -37,11 +37,15 @@ extension InteriorPointSolver {
       candidates.append(p)
     }
     for i in candidates.indices {
-      var scaled = candidates[i]
-      scaleOntoMarginals(&scaled)
+      // (Large problems, certified at every step of their early crossovers,
+      // keep the plain rounding alone.)
+      if !usesIterativeSystems {
+        var scaled = candidates[i]
+        scaleOntoMarginals(&scaled)
+        roundOntoMarginals(&scaled)
+        candidates.append(scaled)
+      }
       roundOntoMarginals(&candidates[i])
-      roundOntoMarginals(&scaled)
-      candidates.append(scaled)
     }
     var upper = Double.infinity
     for c in candidates {

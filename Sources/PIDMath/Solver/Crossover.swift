@@ -250,18 +250,17 @@ extension InteriorPointSolver {
   /// `nodes x nodes` block of `inverse` (`nodes = nA + nB`) and vectors are
   /// label-major (`t * nodes + node`).
   func applyLabelInverses(_ inverse: [Double], _ x: [Double], into out: inout [Double]) {
+    labelProducts(inverse, x, into: &out)
+  }
+
+  private func labelProducts(_ g: UnsafePointer<Double>, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
     let nodes = nA + nB
-    inverse.withUnsafeBufferPointer { G in
-      x.withUnsafeBufferPointer { X in
-        out.withUnsafeMutableBufferPointer { Y in
-          for t in 0..<k {
-            let g = G.baseAddress! + t * nodes * nodes, xt = X.baseAddress! + t * nodes
-            for i in 0..<nodes { Y[t * nodes + i] = dotProduct(g + i * nodes, xt, nodes) }
-          }
-        }
-      }
+    for t in 0..<k {
+      let block = g + t * nodes * nodes, xt = x + t * nodes
+      for i in 0..<nodes { y[t * nodes + i] = dotProduct(block + i * nodes, xt, nodes) }
     }
   }
+
 
   /// The lower triangle of the crossover's `S = Eᵀ D⁻¹ E` (`|K| x |K|`,
   /// row-major into `S`; the strict upper triangle is not written) and its

@@ -148,36 +148,22 @@ final class InteriorPointSolver {
   /// Computes g and the softmax at (λ, μ). Returns false if some allowed
   /// pair has g >= 0 (not strictly dual feasible).
   func evaluate(lambda: [Double], mu: [Double], g gOut: inout [Double], soft: inout [Double], maxG: inout Double) -> Bool {
+    evaluatePairs(lambda, mu, g: &gOut, soft: &soft, maxG: &maxG)
+  }
+
+  /// `evaluate` over pointers: `g` per pair (`-∞` for pairs without an
+  /// allowed label) and the softmax per pair and label.
+  private func evaluatePairs(_ lambda: UnsafePointer<Double>, _ mu: UnsafePointer<Double>, g: UnsafeMutablePointer<Double>,
+                             soft: UnsafeMutablePointer<Double>, maxG: inout Double) -> Bool {
     let k = self.k, nB = self.nB
     var feasible = true
     var top = -Double.infinity
-    lambda.withUnsafeBufferPointer { lam in
-      mu.withUnsafeBufferPointer { mu in
-        gOut.withUnsafeMutableBufferPointer { sl in
-          soft.withUnsafeMutableBufferPointer { sf in
-            for a in 0..<nA {
-              for b in 0..<nB {
-                let pair = a * nB + b
-                guard pairAllowed[pair] else { sl[pair] = -.infinity; continue }
-                var zmax = -Double.infinity
-                for t in 0..<k { zmax = max(zmax, lam[a * k + t] + mu[b * k + t]) }
-                var sum = 0.0
-                for t in 0..<k {
-                  let e = Double.exp(lam[a * k + t] + mu[b * k + t] - zmax)
-                  sf[pair * k + t] = e
-                  sum += e
-                }
-                let inverse = 1 / sum
-                for t in 0..<k { sf[pair * k + t] *= inverse }
-                let g = zmax + Double.log(sum)
-                top = max(top, g)
-                if !(g < 0) { feasible = false }
-                sl[pair] = g
-              }
-            }
-          }
-        }
-      }
+    for pair in 0..<(nA &* nB) {
+      guard pairAllowed[pair] else { g[pair] = -.infinity; continue }
+      let value = logSumExp(lambda + (pair / nB) &* k, mu + (pair % nB) &* k, softmax: soft + pair &* k, k)
+      top = max(top, value)
+      if !(value < 0) { feasible = false }
+      g[pair] = value
     }
     maxG = top
     return feasible
@@ -561,4 +547,23 @@ final class InteriorPointSolver {
     return alpha
   }
 
+}
+
+/// `log Σ_t exp(x[t] + y[t])` over `k` labels, with the softmax
+/// `exp(x + y - log Σ exp(x + y))` written to `softmax` (shifted by the
+/// largest term, so that nothing overflows; labels at `-∞` get 0).
+@inline(__always)
+private func logSumExp(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, softmax s: UnsafeMutablePointer<Double>,
+                       _ k: Int) -> Double {
+  var largest = -Double.infinity
+  for t in 0..<k { largest = max(largest, x[t] + y[t]) }
+  var sum = 0.0
+  for t in 0..<k {
+    let e = Double.exp(x[t] + y[t] - largest)
+    s[t] = e
+    sum += e
+  }
+  let inverse = 1 / sum
+  for t in 0..<k { s[t] *= inverse }
+  return largest + Double.log(sum)
 }

@@ -43,22 +43,13 @@ extension InteriorPointSolver {
     // Multipliers fixed to 0 (no mass, or the gauge) get identity rows:
     // their rows and columns need not be formed.
     let fixed = (0..<dim).map { i in pB[i] == 0 || pinned[i % k] == i / k }
-    let formed = schur.withUnsafeMutableBufferPointer { S in
-      inverses.withUnsafeMutableBufferPointer { G in
-        coefficient.withUnsafeBufferPointer { C in
-          formSchurComplement(into: S.baseAddress!, inverses: G.baseAddress!, coefficient: C.baseAddress!,
-                              labels: labels, fixed: fixed)
-        }
-      }
-    }
-    guard formed else { return nil }
+    guard formSchurComplement(into: &schur, inverses: &inverses, coefficient: coefficient, mass: mass, soft: soft,
+                              labels: labels, fixed: fixed) else { return nil }
     if let split { shareSchurRows(&schur, split) }
-    schur.withUnsafeMutableBufferPointer { S in
-      for i in 0..<dim where fixed[i] {
-        for j in 0..<i { S[i * dim + j] = 0 }
-        for j in (i + 1)..<dim { S[j * dim + i] = 0 }
-        S[i * dim + i] = 1
-      }
+    for i in 0..<dim where fixed[i] {
+      for j in 0..<i { schur[i * dim + j] = 0 }
+      for j in (i + 1)..<dim { schur[j * dim + i] = 0 }
+      schur[i * dim + i] = 1
     }
     // Fixed multipliers at the front (the gauge of every label is usually
     // row 0 of B) are a diagonal block the Cholesky need not visit.
@@ -74,12 +65,8 @@ extension InteriorPointSolver {
     if trial.count != dim * dim { trial = [Double](repeating: 0, count: dim * dim) }
     var ridge = largest * 1e-15
     while ridge <= largest * 1e-6 {
-      let factored = trial.withUnsafeMutableBufferPointer { T in
-        schur.withUnsafeBufferPointer { T.baseAddress!.update(from: $0.baseAddress!, count: dim * dim) }
-        for i in 0..<dim { T[i * dim + i] += ridge }
-        return choleskyFactor(T.baseAddress!, dim, diagonalLeading: leading)
-      }
-      if factored {
+      copyAddingToDiagonal(schur, into: &trial, dim, ridge)
+      if choleskyFactor(&trial, dim, diagonalLeading: leading) {
         return Factorization(inverses: inverses, schur: trial, coefficient: coefficient, regularized: ridge > largest * 1e-14)
       }
       ridge *= 100
@@ -117,7 +104,8 @@ extension InteriorPointSolver {
   /// a, then its own terms) whatever the blocks and `labels` are: workers
   /// that split the labels produce the same numbers as one process.
   private func formSchurComplement(into S: UnsafeMutablePointer<Double>, inverses: UnsafeMutablePointer<Double>,
-                                   coefficient: UnsafePointer<Double>, labels: [Int], fixed: [Bool]) -> Bool {
+                                   coefficient: UnsafePointer<Double>, mass m: UnsafePointer<Double>,
+                                   soft sf: UnsafePointer<Double>, labels: [Int], fixed: [Bool]) -> Bool {
     let k = self.k, nA = self.nA, nB = self.nB
     let perRow = max(1, nB * k * k)
     let blockCount = (nA + max(1, Self.schurBlockDoubles / perRow) - 1) / max(1, Self.schurBlockDoubles / perRow)
@@ -127,22 +115,18 @@ extension InteriorPointSolver {
     }
     let space = factorBuffers.workspace ?? SchurWorkspace(k: k, nB: nB, rows: rows)
     factorBuffers.workspace = space
-    return mass.withUnsafeBufferPointer { m in
-      soft.withUnsafeBufferPointer { sf in
-        labels.withUnsafeBufferPointer { owned in
-          for first in stride(from: 0, to: nA, by: rows) {
-            let count = min(rows, nA - first)
-            for r in 0..<count {
-              guard prepareRow(first + r, slot: r, of: count, mass: m.baseAddress!, soft: sf.baseAddress!,
-                               coefficient: coefficient, space: space, labels: owned) else { return false }
-              (inverses + (first + r) * k * k).update(from: space.block, count: k * k)
-            }
-            prepareCrossDots(space, rows: count)
-            accumulateBlock(space, rows: count, into: S, labels: owned, skipping: fixed)
-          }
-          return true
+    return labels.withUnsafeBufferPointer { owned in
+      for first in stride(from: 0, to: nA, by: rows) {
+        let count = min(rows, nA - first)
+        for r in 0..<count {
+          guard prepareRow(first + r, slot: r, of: count, mass: m, soft: sf, coefficient: coefficient, space: space,
+                           labels: owned) else { return false }
+          (inverses + (first + r) * k * k).update(from: space.block, count: k * k)
         }
+        prepareCrossDots(space, rows: count)
+        accumulateBlock(space, rows: count, into: S, labels: owned, skipping: fixed)
       }
+      return true
     }
   }
 
@@ -367,32 +351,9 @@ extension InteriorPointSolver {
 
   /// `H (dA, dB)` computed pair by pair, with fixed multipliers as identity.
   func applyHessian(_ f: Factorization, _ dA: [Double], _ dB: [Double]) -> ([Double], [Double]) {
-    let k = self.k, nA = self.nA, nB = self.nB
     var hA = [Double](repeating: 0, count: dA.count)
     var hB = [Double](repeating: 0, count: dB.count)
-    mass.withUnsafeBufferPointer { m in
-      soft.withUnsafeBufferPointer { sf in
-        f.coefficient.withUnsafeBufferPointer { c in
-          dA.withUnsafeBufferPointer { xA in
-            dB.withUnsafeBufferPointer { xB in
-              hA.withUnsafeMutableBufferPointer { yA in
-                hB.withUnsafeMutableBufferPointer { yB in
-                  for a in 0..<nA {
-                    for b in 0..<nB {
-                      let pair = a &* nB &+ b
-                      guard m[pair] > Self.negligibleMass else { continue }
-                      addPairProduct(sf.baseAddress! + pair &* k, m[pair], c[pair],
-                                     xA.baseAddress! + a &* k, xB.baseAddress! + b &* k,
-                                     to: yA.baseAddress! + a &* k, yB.baseAddress! + b &* k, k)
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    addPairProducts(mass, soft, f.coefficient, dA, dB, to: &hA, &hB)
     for i in 0..<hA.count where pA[i] == 0 { hA[i] = dA[i] }
     for b in 0..<nB {
       for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b { hB[b * k + t] = dB[b * k + t] }
@@ -400,107 +361,103 @@ extension InteriorPointSolver {
     return (hA, hB)
   }
 
+  /// Adds every pair's block `diag(q) + c q qᵀ` applied to `xA_a + xB_b`
+  /// to `yA_a` and `yB_b` (pairs of negligible mass contribute nothing).
+  private func addPairProducts(_ m: UnsafePointer<Double>, _ soft: UnsafePointer<Double>, _ c: UnsafePointer<Double>,
+                               _ xA: UnsafePointer<Double>, _ xB: UnsafePointer<Double>,
+                               to yA: UnsafeMutablePointer<Double>, _ yB: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    for pair in 0..<(nA &* nB) where m[pair] > Self.negligibleMass {
+      let a = pair / nB, b = pair % nB
+      addPairProduct(soft + pair &* k, m[pair], c[pair], xA + a &* k, xB + b &* k, to: yA + a &* k, yB + b &* k, k)
+    }
+  }
+
   /// One solve with the factors: eliminate `dA` (`A_a⁻¹` per row a), solve
   /// the Schur complement for `dB`, substitute back. Fixed multipliers get 0.
   func solveOnce(_ f: Factorization, rA: [Double], rB: [Double]) -> (dA: [Double], dB: [Double]) {
-    let k = self.k, nA = self.nA, nB = self.nB
     var dB = rB
     var dA = [Double](repeating: 0, count: nA * k)
     var scratch = [Double](repeating: 0, count: k)
-    mass.withUnsafeBufferPointer { m in
-      soft.withUnsafeBufferPointer { sf in
-        f.coefficient.withUnsafeBufferPointer { c in
-          f.inverses.withUnsafeBufferPointer { inverses in
-            rA.withUnsafeBufferPointer { rAp in
-              dB.withUnsafeMutableBufferPointer { dBp in
-                scratch.withUnsafeMutableBufferPointer { yp in
-                  let y = yp.baseAddress!, x = dBp.baseAddress!
-                  // rB - Σ_a Bᵀ A_a⁻¹ rA_a, pair by pair.
-                  for a in 0..<nA {
-                    let g = inverses.baseAddress! + a &* k &* k, r = rAp.baseAddress! + a &* k
-                    for t in 0..<k { y[t] = dotProduct(g + t &* k, r, k) }
-                    for b in 0..<nB {
-                      let pair = a &* nB &+ b
-                      guard m[pair] > Self.negligibleMass else { continue }
-                      subtractPairProduct(sf.baseAddress! + pair &* k, m[pair], c[pair], y, from: x + b &* k, k)
-                    }
-                  }
-                  for b in 0..<nB {
-                    for t in 0..<k where pB[b &* k &+ t] == 0 || pinned[t] == b { x[b &* k &+ t] = 0 }
-                  }
-                  f.schur.withUnsafeBufferPointer { S in choleskySolve(S.baseAddress!, nB &* k, x) }
-                  // dA_a = A_a⁻¹ (rA_a - Σ_b B dB_b).
-                  dA.withUnsafeMutableBufferPointer { dAp in
-                    for a in 0..<nA {
-                      y.update(from: rAp.baseAddress! + a &* k, count: k)
-                      for b in 0..<nB {
-                        let pair = a &* nB &+ b
-                        guard m[pair] > Self.negligibleMass else { continue }
-                        subtractPairProduct(sf.baseAddress! + pair &* k, m[pair], c[pair], x + b &* k, from: y, k)
-                      }
-                      let g = inverses.baseAddress! + a &* k &* k
-                      for t in 0..<k where pA[a &* k &+ t] > 0 { dAp[a &* k &+ t] = dotProduct(g + t &* k, y, k) }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
+    eliminateA(mass, soft, f.inverses, f.coefficient, rA, from: &dB, scratch: &scratch)
+    for b in 0..<nB {
+      for t in 0..<k where pB[b * k + t] == 0 || pinned[t] == b { dB[b * k + t] = 0 }
+    }
+    choleskySolve(f.schur, nB * k, &dB)
+    substituteA(mass, soft, f.inverses, f.coefficient, rA, dB, into: &dA, scratch: &scratch)
+    return (dA, dB)
+  }
+
+  /// `x -= Σ_a Bᵀ A_a⁻¹ rA_a`, pair by pair: the right-hand side of the
+  /// Schur complement.
+  private func eliminateA(_ m: UnsafePointer<Double>, _ soft: UnsafePointer<Double>, _ inverses: UnsafePointer<Double>, _ c: UnsafePointer<Double>, _ rA: UnsafePointer<Double>,
+                          from x: UnsafeMutablePointer<Double>, scratch y: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    for a in 0..<nA {
+      let g = inverses + a &* k &* k, r = rA + a &* k
+      for t in 0..<k { y[t] = dotProduct(g + t &* k, r, k) }
+      for b in 0..<nB {
+        let pair = a &* nB &+ b
+        guard m[pair] > Self.negligibleMass else { continue }
+        subtractPairProduct(soft + pair &* k, m[pair], c[pair], y, from: x + b &* k, k)
       }
     }
-    return (dA, dB)
+  }
+
+  /// `dA_a = A_a⁻¹ (rA_a - Σ_b B dB_b)` for every row a with mass.
+  private func substituteA(_ m: UnsafePointer<Double>, _ soft: UnsafePointer<Double>, _ inverses: UnsafePointer<Double>, _ c: UnsafePointer<Double>, _ rA: UnsafePointer<Double>,
+                           _ dB: UnsafePointer<Double>, into dA: UnsafeMutablePointer<Double>,
+                           scratch y: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    for a in 0..<nA {
+      y.update(from: rA + a &* k, count: k)
+      for b in 0..<nB {
+        let pair = a &* nB &+ b
+        guard m[pair] > Self.negligibleMass else { continue }
+        subtractPairProduct(soft + pair &* k, m[pair], c[pair], dB + b &* k, from: y, k)
+      }
+      let g = inverses + a &* k &* k
+      for t in 0..<k where pA[a &* k &+ t] > 0 { dA[a &* k &+ t] = dotProduct(g + t &* k, y, k) }
+    }
   }
 
   /// `s · dz` per pair, the first-order decrease of σ along (dA, dB).
   func slackRates(_ dA: [Double], _ dB: [Double]) -> [Double] {
-    let k = self.k, nA = self.nA, nB = self.nB
     var rates = [Double](repeating: 0, count: nA * nB)
-    soft.withUnsafeBufferPointer { sf in
-      dA.withUnsafeBufferPointer { xA in
-        dB.withUnsafeBufferPointer { xB in
-          pairAllowed.withUnsafeBufferPointer { allowed in
-            rates.withUnsafeMutableBufferPointer { out in
-              for a in 0..<nA {
-                for b in 0..<nB where allowed[a &* nB &+ b] {
-                  let pair = a &* nB &+ b
-                  out[pair] = pairRate(sf.baseAddress! + pair &* k, xA.baseAddress! + a &* k, xB.baseAddress! + b &* k, k)
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    pairRates(soft, dA, dB, into: &rates)
     return rates
+  }
+
+  private func pairRates(_ soft: UnsafePointer<Double>, _ xA: UnsafePointer<Double>, _ xB: UnsafePointer<Double>,
+                         into rates: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    for pair in 0..<(nA &* nB) where pairAllowed[pair] {
+      rates[pair] = pairRate(soft + pair &* k, xA + (pair / nB) &* k, xB + (pair % nB) &* k, k)
+    }
   }
 
   /// The Newton right-hand side `p - Σ s (target + m(g + σ))/σ` for pair
   /// targets of `m σ` (τ, possibly with a corrector term).
   func rightHandSide(targets: [Double]) -> (rA: [Double], rB: [Double]) {
-    let k = self.k, nA = self.nA, nB = self.nB
     var rA = pA, rB = pB
-    soft.withUnsafeBufferPointer { sf in
-      pairAllowed.withUnsafeBufferPointer { allowed in
-        rA.withUnsafeMutableBufferPointer { yA in
-          rB.withUnsafeMutableBufferPointer { yB in
-            for a in 0..<nA {
-              for b in 0..<nB where allowed[a &* nB &+ b] {
-                let pair = a &* nB &+ b
-                let weight = (targets[pair] + mass[pair] * (gValue[pair] + slack[pair])) / slack[pair]
-                subtractScaledPair(weight, sf.baseAddress! + pair &* k,
-                                   from: yA.baseAddress! + a &* k, yB.baseAddress! + b &* k, k)
-              }
-            }
-          }
-        }
-      }
+    var weights = [Double](repeating: 0, count: mass.count)
+    for pair in 0..<mass.count where pairAllowed[pair] {
+      weights[pair] = (targets[pair] + mass[pair] * (gValue[pair] + slack[pair])) / slack[pair]
     }
+    subtractWeightedSoftmax(weights, soft, from: &rA, &rB)
     return (rA, rB)
   }
 
+  /// `yA_a -= w s` and `yB_b -= w s` for every allowed pair `(a, b)` with
+  /// weight `w`.
+  private func subtractWeightedSoftmax(_ w: UnsafePointer<Double>, _ soft: UnsafePointer<Double>,
+                                       from yA: UnsafeMutablePointer<Double>, _ yB: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    for pair in 0..<(nA &* nB) where pairAllowed[pair] {
+      subtractScaledPair(w[pair], soft + pair &* k, from: yA + (pair / nB) &* k, yB + (pair % nB) &* k, k)
+    }
+  }
 }
-
 
 /// `out[t] -= s[t] (m u[t] + c m (s · u))`: one pair's block
 /// `diag(q) + c q qᵀ` (`q = m s`) applied to `u` and subtracted.
@@ -578,4 +535,11 @@ private func subtractScaledPair(_ w: Double, _ s: UnsafePointer<Double>,
     outA[t] -= x
     outB[t] -= x
   }
+}
+
+/// `target = source + ridge I` for `n x n` row-major matrices.
+private func copyAddingToDiagonal(_ source: UnsafePointer<Double>, into target: UnsafeMutablePointer<Double>,
+                                  _ n: Int, _ ridge: Double) {
+  target.update(from: source, count: n * n)
+  for i in 0..<n { target[i * n + i] += ridge }
 }
