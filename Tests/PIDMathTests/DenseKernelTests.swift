@@ -1,7 +1,8 @@
 import Testing
 @testable import PIDMath
 
-/// The dense kernels of DenseCholesky.swift against their definitions, on
+/// The dense kernels of Solver/DenseFactorizations.swift and
+/// Solver/VectorKernels.swift against their definitions, on
 /// sizes that exercise every remainder of their blocking.
 @Suite struct DenseKernelTests {
   static let sizes = [1, 2, 3, 4, 5, 7, 8, 10, 11, 40, 61]

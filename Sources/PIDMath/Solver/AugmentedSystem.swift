@@ -94,8 +94,8 @@ extension InteriorPointSolver {
   /// scaled system `(R M C) y = R r`, `x = C y`, is the same system; only
   /// partial pivoting sees the difference. The augmented system mixes
   /// marginal equations of cells from 1e-30 to 0.1 with the pairs'
-  /// complementarity equations: unscaled, pivoting on a heavy-tailed table
-  /// once returned a direction of size 1e200 (a gap of 1e189 bits). Rows
+  /// complementarity equations: unscaled, partial pivoting on a
+  /// heavy-tailed table can pick pivots that make the direction useless. Rows
   /// or columns whose largest magnitude is subnormal keep the scale 1 (its
   /// power-of-two inverse would overflow).
   func equilibrate(_ M: UnsafeMutablePointer<Double>, _ n: Int, rowScale: inout [Double], columnScale: inout [Double]) {

@@ -175,9 +175,8 @@ extension InteriorPointSolver {
   /// golden-section search on `[0, δmax]`, `δmax` doubled from 1 while the
   /// bound still grows. A tiny cell's term `μ p` is negligible unless the
   /// multiplier is far below where the cell's marginal would be met, which
-  /// the path can leave it at (a multiplier of -17600 on a cell of 2.5e-13,
-  /// 6.5e-9 bits, with its softmax entries underflowed to 0, so that no
-  /// Newton step moves it).
+  /// the path can leave it at (with its softmax entries underflowed to 0,
+  /// no Newton step moves it).
   func tinyMultiplierGain(tops: [Double]) -> Double {
     var tops = tops
     var g = gValue

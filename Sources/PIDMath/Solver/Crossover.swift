@@ -207,10 +207,8 @@ extension InteriorPointSolver {
       // negative mass can cycle.)
       var member = [Bool](repeating: false, count: nA * nB)
       for pair in active { member[pair] = true }
-      // (Large problems, whose solves are inexact: from a residual of 1e-6
-      // on; waiting for 1e-14 took ten more steps at 200x200x10. Small
-      // ones: from 1e-9 on, where the signs of the masses are settled;
-      // waiting for 1e-14 cost a step per change of the set.)
+      // (Converged: a residual of 1e-6 for the inexact matrix-free solves,
+      // 1e-9 for the dense ones, where the signs of the masses are settled.)
       let converged = !accepted || norm <= (iterative ? 1e-6 : 1e-9)
       let clearlyNegative = iterative ? -Double.infinity : -0.1 * normBefore
       var keep = [Int](), keptMass = [Double]()

@@ -33,7 +33,7 @@ final class InteriorPointSolver {
   /// Workers sharing the rows of the Schur complement by label (nil: this
   /// process forms all of it).
   var split: (any Workers)? = nil
-  /// Most conjugate-gradient iterations of one solve so far (IterativeNewton.swift).
+  /// Most conjugate-gradient iterations of one solve so far (MatrixFreeSystem.swift).
   var lastIterations = 0
   /// Relative accuracy of the conjugate-gradient solves of this step.
   var iterativeTolerance = 1e-8
@@ -59,19 +59,16 @@ final class InteriorPointSolver {
   static let earlyCrossoverLevels = [1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 1e-9, 1e-11]
   /// Steps without a better certificate of the path after which a small
   /// problem's path is given up (`run`); large ones give up after 6. On
-  /// near-independent tables (nearly uniform modalities and a label
-  /// nearly independent of them, as permutation replicates produce) the
-  /// dual is nearly flat along the B multipliers and the path oscillates
-  /// for some ten steps before it settles; a step of a small problem costs
-  /// microseconds.
+  /// near-independent tables (a label nearly independent of both sources,
+  /// as permutation replicates produce) the dual is nearly flat along the B
+  /// multipliers and the path's certificates can stall for several steps
+  /// before improving.
   static let smallPatience = 40
   /// Largest relative change `|g + σ| / σ` of a slack that the step
   /// safeguard may reset to `-g` (`slackResets`).
   static let slackResetBand = 0.5
-  /// Most centrality correctors per step (`centralityCorrected`). Each
-  /// costs a solve (about a tenth of a step at 20x20x10): a third one, or
-  /// correcting steps already longer than 0.9, saved fewer steps than it
-  /// cost.
+  /// Most centrality correctors per step (`centralityCorrected`), each one
+  /// more solve with the step's factorization.
   static let centralityCorrectors = 2
 
   init(pA: [Double], pB: [Double], nA: Int, nB: Int, k: Int) {
@@ -129,13 +126,12 @@ final class InteriorPointSolver {
 
   /// Raises the starting mass of every allowed pair whose product `m σ` is
   /// below `startingCentrality` times the average to that level (σ is
-  /// unchanged). The product coupling gives pairs of tiny cells (heavy-tailed
-  /// tables: entries from 1e-30 to 0.1) products many orders of magnitude
-  /// below the rest; starting that far from the central path held the steps
-  /// to a few percent for tens of steps and left some tables stalled above
-  /// the target gap. Dense tables, whose products are within the band, start
-  /// exactly as before. The masses need not be feasible: the marginal
-  /// residuals are part of every Newton step.
+  /// unchanged), so that the path starts near the central path even where
+  /// the product coupling gives pairs of tiny cells (heavy-tailed tables)
+  /// products many orders of magnitude below the rest. Tables whose
+  /// products are all within the band start at the product coupling. The
+  /// masses need not be feasible: the marginal residuals are part of every
+  /// Newton step.
   func raiseOffCentreMasses() {
     var total = 0.0
     for pair in 0..<(nA * nB) where pairAllowed[pair] { total += mass[pair] * slack[pair] }
@@ -227,10 +223,8 @@ final class InteriorPointSolver {
   /// by `log(p / q)`, when the Newton step differs from that by more than 1.
   /// Such a cell's marginal is `exp(multiplier)` times terms it barely
   /// affects, so `log(p / q)` is the step that meets it, while the
-  /// linearization asks for `(p - q) / q` or worse (5.8e6, then -1.3e10
-  /// after the corrector, for a cell of 5.8e-11 at 2.5e-14 on a
-  /// heavy-tailed table), after which g is far above 0 at any step length
-  /// the safeguard tries. Other cells keep their Newton steps; tables
+  /// linearization asks for `(p - q) / q` or worse, after which g can be
+  /// far above 0 at any step length the safeguard tries. Other cells keep their Newton steps; tables
   /// without tiny cells are not looked at.
   func tameTinyCells(_ dA: inout [Double], _ dB: inout [Double]) {
     guard hasTinyCells else { return }
@@ -278,17 +272,16 @@ final class InteriorPointSolver {
       // as the complementarity allows the target, keep the best, and stop
       // when it is reached or has not improved for a while (near the end
       // rounding can make further steps worse).
-      // Crossover (ActiveSetNewton.swift) once the active pairs stand out:
+      // Crossover (Crossover.swift) once the active pairs stand out:
       // a few Newton steps on the active set usually reach the target
       // without the ill-conditioned end of the path.
       if crossoverAttempts < crossoverLevels.count
         && complementarity < crossoverLevels[crossoverAttempts] {
         while crossoverAttempts < crossoverLevels.count
           && complementarity < crossoverLevels[crossoverAttempts] { crossoverAttempts += 1 }
-        // The dense crossover factors |K| x |K| per step: worth it only
-        // while that is not much larger than the path's own Schur
-        // complement (a 200x15x16 table has |K| ~ 2000 against 240 rows;
-        // its failed crossovers took 2.8 s of a 2.9 s solve).
+        // The dense crossover factors a |K| x |K| system per step: tried
+        // only while |K| is at most max(500, twice the rows of the path's
+        // Schur complement).
         let (tried, newtonSteps) = crossover(
           targetGap: options.targetGap, incumbent: best?.gapBits ?? .infinity,
           maximumActive: usesIterativeSystems ? .max : max(500, 2 * nB * k),
@@ -321,7 +314,7 @@ final class InteriorPointSolver {
       // when rounding makes the reduced one indefinite near the end.
       let unknowns = (nA + nB) * k + activeCount()
       // Large problems: conjugate gradients with the per-label
-      // preconditioner (IterativeNewton.swift) while they converge; the
+      // preconditioner (MatrixFreeSystem.swift) while they converge; the
       // dense Schur complement from the first failure on.
       var blocks: LabelBlocks? = nil
       if usesIterativeSystems && !iterativeFailed {
@@ -382,30 +375,20 @@ final class InteriorPointSolver {
       // on the step about to be taken): on random 20x20x10 tables exact some two steps before
       // `σ < m` is.
       predictedActive = (0..<mass.count).filter { pairAllowed[$0] && ds[$0] * mass[$0] < dm[$0] * slack[$0] }
-      // Safeguard: pairs with vanishing mass barely weigh in the Newton
-      // system, and g is nonlinear, so a full step can leave g far above
-      // -σ. Shorten the step while the dual infeasibility max |g + σ| would
-      // exceed the largest of: its current value, the average
-      // complementarity and the total (a neighbourhood of the central path;
-      // at the start the infeasibility is 0, and a fixed floor alone cut the
-      // first steps to a few percent; a tenth of the total halved the second
-      // step of most tables), and tenfold growth while it stays below 1e-3.
-      // Unchecked growth once ruined the dual bound (a 3x3x2 table ended
-      // with a gap of 11128 bits). The step shrinks by 0.7 at a time (halving
-      // often undershot the longest acceptable step by nearly half), down to
-      // 0.7^60 ~ 5e-10 as 30 halvings did.
-      // Large problems (matrix-free systems) keep the tighter neighbourhood
-      // (a tenth of the total) and halving: with the wider one, 200x200x10
-      // seed 1 left the conjugate gradients for the dense system (5.7 s and
-      // 115 MB instead of 3.6 s and 52 MB).
+      // Safeguard: g is nonlinear and pairs of vanishing mass barely weigh
+      // in the Newton system, so a full step can leave g far above -σ. The
+      // step is shortened (by `shrink`, at most `tries` times, down to about
+      // 5e-10) until the dual infeasibility max |g + σ| is at most the
+      // largest of: its current value, 1e-8, the average complementarity,
+      // `share` times the total complementarity (capped at 1), and ten times
+      // its current value up to 1e-3. The iterates thus stay in a
+      // neighbourhood of the central path, on which the dual bound depends.
       // A trial step that misses the limit only on pairs whose slack can be
-      // reset to -g within a band (`slackResets`) is taken with those
-      // slacks reset: the limit bounds the error of the linearization of g,
-      // which is large on pairs whose σ of order 1-10 must close
-      // (near-deterministic tables): the absolute limit alone holds such
-      // steps to a fraction of a percent. Large problems do not reset, as
-      // they keep the tighter neighbourhood: on 200x200x10 seed 1 resets
-      // saved 2 of 20 steps but cost 10% more time.
+      // reset to -g within `slackResetBand` (`slackResets`) is taken with
+      // those slacks reset: the limit bounds the error of the linearization
+      // of g, which is large on pairs whose σ of order 1-10 must close
+      // (near-deterministic tables). Matrix-free problems keep the tighter
+      // neighbourhood (`share` 0.1), halve, and do not reset.
       let (share, shrink, tries) = usesIterativeSystems ? (0.1, 0.5, 30) : (1.0, 0.7, 60)
       let before = dualInfeasibility()
       let saved = (lambda, mu, gValue, soft)
@@ -426,9 +409,8 @@ final class InteriorPointSolver {
         alpha *= shrink
       }
       // No step length met the safeguard: the direction is unusable (on
-      // heavy-tailed tables the reduced system can return multipliers of
-      // size 1e17 for cells of 1e-30, after which g is 1e8 at any step the
-      // safeguard tries). The iterate stays where it is; the next direction
+      // heavy-tailed tables the reduced system can return huge multiplier
+      // steps for tiny cells). The iterate stays where it is; the next direction
       // comes from the augmented system when it is affordable and was not
       // the one rejected, else the path ends with the best certificate.
       if !accepted {
@@ -471,9 +453,8 @@ final class InteriorPointSolver {
   /// step fall in `[τ/10, 10 τ]`, and solves again with the same
   /// factorization. A corrected direction is kept only if its step bound
   /// grows by at least a tenth of the increase sought. Returns `step` or an
-  /// improvement of it. One solve each, cheap next to the factorization;
-  /// the predictor–corrector steps were held to about half their length by
-  /// a few badly centred pairs.
+  /// improvement of it. One solve each, cheap next to the factorization:
+  /// they lengthen steps that a few badly centred pairs would hold short.
   func centralityCorrected(_ step: Step, targets: [Double], tau: Double,
                            factorization f: Factorization?, augmented: AugmentedSystem?) -> Step {
     var best = step
