@@ -28,6 +28,8 @@ extension InteriorPointSolver {
     for pair in 0..<(nA * nB) where pairAllowed[pair] {
       for t in 0..<k { q[pair * k + t] = mass[pair] * soft[pair * k + t] }
     }
+    // Candidates: m s and, on small problems, the projected masses, each
+    // rounded as it is and (dense systems) rounded after matrix scaling.
     var candidates = [q]
     if (nA + nB) * k <= Self.projectionLimit, let projected = projectedMasses() {
       var p = [Double](repeating: 0, count: nA * nB * k)
@@ -130,36 +132,73 @@ extension InteriorPointSolver {
 
   /// Matrix scaling (Sinkhorn) of every label slice towards its marginals:
   /// rows scaled to `p(a,t)`, then columns to `p(b,t)`, at most
-  /// `scalingSweeps` times, stopping once every marginal is met to
-  /// `1e-15` relative to the slice. A scaled slice keeps the form
-  /// `diag(u) q diag(v)`, i.e. it is the coupling of multipliers shifted
-  /// by `log u`, `log v`, so the objective moves to second order while the
-  /// marginal residual that the rounding would have to absorb shrinks
-  /// geometrically. Rows or columns without mass are left alone (the
-  /// rounding supplies them).
+  /// `scalingSweeps` times, stopping once no column marginal is off by more
+  /// than `1e-12` before its scaling (the rounding that follows absorbs the
+  /// rest exactly). A scaled slice keeps the form `diag(u) q diag(v)`, i.e.
+  /// it is the coupling of multipliers shifted by `log u`, `log v`, so the
+  /// objective moves to second order while the marginal residual that the
+  /// rounding would have to absorb shrinks geometrically. Rows or columns
+  /// without mass are left alone (the rounding supplies them). All labels
+  /// are swept together, over the cells in memory order.
   func scaleOntoMarginals(_ q: inout [Double]) {
-    let k = self.k, nA = self.nA, nB = self.nB
-    var rowSum = [Double](repeating: 0, count: nA)
-    var columnSum = [Double](repeating: 0, count: nB)
-    for t in 0..<k {
-      var labelMass = 0.0
-      for a in 0..<nA { labelMass += pA[a * k + t] }
-      for _ in 0..<Self.scalingSweeps {
-        for a in 0..<nA { rowSum[a] = 0 }
-        for a in 0..<nA { for b in 0..<nB { rowSum[a] += q[(a * nB + b) * k + t] } }
-        for a in 0..<nA where rowSum[a] > 0 {
-          let scale = pA[a * k + t] / rowSum[a]
-          for b in 0..<nB { q[(a * nB + b) * k + t] *= scale }
-        }
-        for b in 0..<nB { columnSum[b] = 0 }
-        for a in 0..<nA { for b in 0..<nB { columnSum[b] += q[(a * nB + b) * k + t] } }
-        var largest = 0.0
-        for b in 0..<nB where columnSum[b] > 0 {
-          largest = max(largest, abs(columnSum[b] - pB[b * k + t]))
-          let scale = pB[b * k + t] / columnSum[b]
-          for a in 0..<nA { q[(a * nB + b) * k + t] *= scale }
-        }
-        if largest <= 1e-15 * labelMass { break }
+    var sums = [Double](repeating: 0, count: max(nA, nB) * k)
+    for _ in 0..<Self.scalingSweeps {
+      rowSums(q, into: &sums)
+      scaleRows(&q, &sums)
+      columnSums(q, into: &sums)
+      var largest = 0.0
+      for i in 0..<(nB * k) { largest = max(largest, abs(sums[i] - pB[i])) }
+      scaleColumns(&q, &sums)
+      if largest <= 1e-12 { break }
+    }
+  }
+
+  /// `sums[a k + t] = Σ_b q(a, b, t)`.
+  private func rowSums(_ q: UnsafePointer<Double>, into sums: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    sums.update(repeating: 0, count: nA * k)
+    for a in 0..<nA {
+      let row = sums + a * k
+      for b in 0..<nB {
+        let cell = q + (a * nB + b) * k
+        for t in 0..<k { row[t] += cell[t] }
+      }
+    }
+  }
+
+  /// `sums[b k + t] = Σ_a q(a, b, t)`.
+  private func columnSums(_ q: UnsafePointer<Double>, into sums: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    sums.update(repeating: 0, count: nB * k)
+    for a in 0..<nA {
+      for b in 0..<nB {
+        let cell = q + (a * nB + b) * k, column = sums + b * k
+        for t in 0..<k { column[t] += cell[t] }
+      }
+    }
+  }
+
+  /// Scales row `(a, t)` by `p(a,t) / sums[a k + t]` where that sum is positive.
+  private func scaleRows(_ q: UnsafeMutablePointer<Double>, _ sums: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    for i in 0..<(nA * k) { sums[i] = sums[i] > 0 ? pA[i] / sums[i] : 1 }
+    for a in 0..<nA {
+      let scale = sums + a * k
+      for b in 0..<nB {
+        let cell = q + (a * nB + b) * k
+        for t in 0..<k { cell[t] *= scale[t] }
+      }
+    }
+  }
+
+  /// Scales column `(b, t)` by `p(b,t) / sums[b k + t]` where that sum is positive.
+  private func scaleColumns(_ q: UnsafeMutablePointer<Double>, _ sums: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    for i in 0..<(nB * k) { sums[i] = sums[i] > 0 ? pB[i] / sums[i] : 1 }
+    for a in 0..<nA {
+      for b in 0..<nB {
+        let cell = q + (a * nB + b) * k, scale = sums + b * k
+        for t in 0..<k { cell[t] *= scale[t] }
       }
     }
   }
