@@ -205,46 +205,40 @@ extension InteriorPointSolver {
     // Node-major copies (contiguous k per multiplier row).
     var xn = [Double](repeating: 0, count: k * nodes)
     var yn = [Double](repeating: 0, count: k * nodes)
+    var scratch = [Double](repeating: 0, count: k)
     for t in 0..<k { for node in 0..<nodes { xn[node * k + t] = x[t * nodes + node] } }
-    xn.withUnsafeBufferPointer { X in
-      yn.withUnsafeMutableBufferPointer { Y in
-        soft.withUnsafeBufferPointer { sf in
-          mass.withUnsafeBufferPointer { M in
-            slack.withUnsafeBufferPointer { L in
-              var xs = [Double](repeating: 0, count: k)
-              xs.withUnsafeMutableBufferPointer { XS in
-                let xs = XS.baseAddress!
-                for a in 0..<nA {
-                  let xa = X.baseAddress! + a * k, ya = Y.baseAddress! + a * k
-                  for b in 0..<nB {
-                    let pair = a * nB + b
-                    let m = M[pair]
-                    guard m > Self.negligibleMass else { continue }
-                    let s = sf.baseAddress! + pair * k
-                    let xb = X.baseAddress! + (nA + b) * k, yb = Y.baseAddress! + (nA + b) * k
-                    var rate = 0.0
-                    for t in 0..<k {
-                      xs[t] = xa[t] + xb[t]
-                      rate += s[t] * xs[t]
-                    }
-                    let c = (1 / L[pair] - 1) * m * rate
-                    for t in 0..<k {
-                      let v = s[t] * (m * xs[t] + c)
-                      ya[t] += v
-                      yb[t] += v
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    addNodeMajorProducts(xn, into: &yn, mass, soft, slack, scratch: &scratch)
     for t in 0..<k { for node in 0..<nodes { y[t * nodes + node] = yn[node * k + t] } }
     for a in 0..<nA { for t in 0..<k where pA[a * k + t] == 0 { y[t * nodes + a] = 0 } }
     for b in 0..<nB { for t in 0..<k where !isFreeB(b, t) { y[t * nodes + nA + b] = 0 } }
   }
+
+  /// `Y += H X` for node-major `X`, `Y` (rows of A, then rows of B, `k`
+  /// each): per pair, `s ⊙ (m x + (1/σ - 1) m (s · x))` with
+  /// `x = X_a + X_b`, added to `Y_a` and `Y_b`.
+  private func addNodeMajorProducts(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>,
+                                    _ mass: UnsafePointer<Double>, _ soft: UnsafePointer<Double>,
+                                    _ slack: UnsafePointer<Double>, scratch xs: UnsafeMutablePointer<Double>) {
+    let k = self.k, nA = self.nA, nB = self.nB
+    for pair in 0..<(nA * nB) where mass[pair] > Self.negligibleMass {
+      let a = pair / nB, b = pair % nB
+      let m = mass[pair], s = soft + pair * k
+      let xa = x + a * k, ya = y + a * k
+      let xb = x + (nA + b) * k, yb = y + (nA + b) * k
+      var rate = 0.0
+      for t in 0..<k {
+        xs[t] = xa[t] + xb[t]
+        rate += s[t] * xs[t]
+      }
+      let c = (1 / slack[pair] - 1) * m * rate
+      for t in 0..<k {
+        let v = s[t] * (m * xs[t] + c)
+        ya[t] += v
+        yb[t] += v
+      }
+    }
+  }
+
 }
 
 extension InteriorPointSolver {

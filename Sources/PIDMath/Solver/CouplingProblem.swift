@@ -103,8 +103,8 @@ public struct SolverOptions: Sendable {
   public var labelSplitMinimumLabels: Int
   /// ... and only when forming the Schur complement costs at least this
   /// many multiply-adds per step (`nA · nB² · k²`, `nB` the smaller
-  /// alphabet). Defaults from scripts/bench-label-split.py (README): the
-  /// split gained 1.08-1.15x on 200x15x64 and cost up to 28% elsewhere.
+  /// alphabet). The defaults are measured by scripts/bench-label-split.py
+  /// (README).
   public var labelSplitMinimumWork: Double
 
   public init(targetGap: Double = 1e-9, maximumNewtonSteps: Int = 400, workers: any Workers = SingleWorker(),

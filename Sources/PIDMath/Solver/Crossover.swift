@@ -51,6 +51,11 @@ extension InteriorPointSolver {
     let k = self.k, nA = self.nA, nB = self.nB
     var active = guess ?? (0..<(nA * nB)).filter { pairAllowed[$0] && slack[$0] < mass[$0] }
     guard !active.isEmpty, active.count <= maximumActive else { return (nil, 0) }
+    // More active pairs than free multipliers: the columns of E are
+    // dependent and the system singular (a degenerate optimum, e.g. a
+    // label nearly independent of both sources, where g is near 0 on
+    // every pair); Newton on it cannot converge.
+    if !usesIterativeSystems && active.count > freeMultiplierCount { return (nil, 0) }
     let saved = save()
     var nK = active.count
     var mK = active.map { mass[$0] }
@@ -202,10 +207,8 @@ extension InteriorPointSolver {
       // negative mass can cycle.)
       var member = [Bool](repeating: false, count: nA * nB)
       for pair in active { member[pair] = true }
-      // (Large problems, whose solves are inexact: from a residual of 1e-6
-      // on; waiting for 1e-14 took ten more steps at 200x200x10. Small
-      // ones: from 1e-9 on, where the signs of the masses are settled;
-      // waiting for 1e-14 cost a step per change of the set.)
+      // (Converged: a residual of 1e-6 for the inexact matrix-free solves,
+      // 1e-9 for the dense ones, where the signs of the masses are settled.)
       let converged = !accepted || norm <= (iterative ? 1e-6 : 1e-9)
       let clearlyNegative = iterative ? -Double.infinity : -0.1 * normBefore
       var keep = [Int](), keptMass = [Double]()
@@ -245,18 +248,17 @@ extension InteriorPointSolver {
   /// `nodes x nodes` block of `inverse` (`nodes = nA + nB`) and vectors are
   /// label-major (`t * nodes + node`).
   func applyLabelInverses(_ inverse: [Double], _ x: [Double], into out: inout [Double]) {
+    labelProducts(inverse, x, into: &out)
+  }
+
+  private func labelProducts(_ g: UnsafePointer<Double>, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
     let nodes = nA + nB
-    inverse.withUnsafeBufferPointer { G in
-      x.withUnsafeBufferPointer { X in
-        out.withUnsafeMutableBufferPointer { Y in
-          for t in 0..<k {
-            let g = G.baseAddress! + t * nodes * nodes, xt = X.baseAddress! + t * nodes
-            for i in 0..<nodes { Y[t * nodes + i] = dotProduct(g + i * nodes, xt, nodes) }
-          }
-        }
-      }
+    for t in 0..<k {
+      let block = g + t * nodes * nodes, xt = x + t * nodes
+      for i in 0..<nodes { y[t * nodes + i] = dotProduct(block + i * nodes, xt, nodes) }
     }
   }
+
 
   /// The lower triangle of the crossover's `S = Eᵀ D⁻¹ E` (`|K| x |K|`,
   /// row-major into `S`; the strict upper triangle is not written) and its
@@ -346,6 +348,13 @@ extension InteriorPointSolver {
     }
     for node in choice where node >= 0 { held[node] = true }
     return held
+  }
+
+  /// The multipliers that are unknowns (`isFree`), over all labels.
+  var freeMultiplierCount: Int {
+    var count = 0
+    for t in 0..<k { for node in 0..<(nA + nB) where isFree(node: node, label: t) { count += 1 } }
+    return count
   }
 
   /// Whether multiplier `node` (rows of A, then rows of B) of label `t` is

@@ -1,0 +1,318 @@
+import RealModule
+
+/// The certificate of an iterate (MATH.md section 2): an exactly feasible
+/// coupling, whose objective is the upper end of `F*`, and the Lagrange
+/// dual bound at the iterate's multipliers, the lower end. Any multipliers
+/// and any feasible coupling give valid ends, so how good the iterate is
+/// affects only the width of the interval, never its validity.
+
+extension InteriorPointSolver {
+  struct Outcome {
+    var q: [Double]
+    /// `F` at `q`, nats (upper end).
+    var upperNats: Double
+    /// Dual bound on `F`, nats (lower end).
+    var lowerNats: Double
+    var steps: Int
+    var gapBits: Double { (upperNats - lowerNats) / naturalLogOf2 }
+  }
+
+  func objective(_ q: [Double]) -> Double {
+    conditionalEntropyObjective(q, pairs: nA * nB, k: k)
+  }
+
+  /// The coupling `m s` rounded onto the marginals, and the dual bound (in
+  /// nats, of `F = -H(T|A,B)`) at the current multipliers.
+  func certify() -> Outcome {
+    var q = [Double](repeating: 0, count: nA * nB * k)
+    for pair in 0..<(nA * nB) where pairAllowed[pair] {
+      for t in 0..<k { q[pair * k + t] = mass[pair] * soft[pair * k + t] }
+    }
+    // Candidates: m s and, on small problems, the projected masses, each
+    // rounded as it is and (dense systems) rounded after matrix scaling.
+    var candidates = [q]
+    if (nA + nB) * k <= Self.projectionLimit, let projected = projectedMasses() {
+      var p = [Double](repeating: 0, count: nA * nB * k)
+      for pair in 0..<(nA * nB) where pairAllowed[pair] {
+        for t in 0..<k { p[pair * k + t] = projected[pair] * soft[pair * k + t] }
+      }
+      candidates.append(p)
+    }
+    for i in candidates.indices {
+      // (Large problems, certified at every step of their early crossovers,
+      // keep the plain rounding alone.)
+      if !usesIterativeSystems {
+        var scaled = candidates[i]
+        scaleOntoMarginals(&scaled)
+        roundOntoMarginals(&scaled)
+        candidates.append(scaled)
+      }
+      roundOntoMarginals(&candidates[i])
+    }
+    var upper = Double.infinity
+    for c in candidates {
+      let value = objective(c)
+      if value < upper { upper = value; q = c }
+    }
+    // Σ λ p(a,t) + Σ μ p(b,t) - Σ_a p(a) max_b g(a,b).
+    var bound = 0.0
+    for i in 0..<(nA * k) where pA[i] > 0 { bound += lambda[i] * pA[i] }
+    for i in 0..<(nB * k) where pB[i] > 0 { bound += mu[i] * pB[i] }
+    var tops = [Double](repeating: -.infinity, count: nA)
+    for a in 0..<nA {
+      for b in 0..<nB where pairAllowed[a * nB + b] { tops[a] = max(tops[a], gValue[a * nB + b]) }
+      bound -= rowMassA[a] * tops[a]
+    }
+    if hasTinyCells { bound += tinyMultiplierGain(tops: tops) }
+    return Outcome(q: q, upperNats: upper, lowerNats: bound, steps: 0)
+  }
+
+  /// Problems with at most this many multipliers get the projected masses
+  /// (`projectedMasses`) as a candidate of the certificate's upper end.
+  static let projectionLimit = 200
+
+  /// The pair masses moved, in the metric `Σ δm² / m`, onto the marginal
+  /// equations `Σ_b m s(a,b,·) = p(a,·)`, `Σ_a m s = p(b,·)` with the
+  /// softmax `s` of the current multipliers held fixed, then clipped at 0:
+  /// `δm = m Eᵀ y` with `(Σ_pairs m E s sᵀ Eᵀ) y = p - Σ m s` (fixed
+  /// multipliers' rows as identity, a ridge when rounding needs one). Near
+  /// the end the multipliers converge faster than the path's masses, whose
+  /// marginal residual the reduced system can stop reducing; with exact
+  /// marginals `m s` costs the dual bound only the complementarity. Nil
+  /// when the system cannot be factored.
+  func projectedMasses() -> [Double]? {
+    let k = self.k, nB = self.nB, dim = (nA + nB) * k
+    let (rA, rB) = residuals()
+    var rhs = rA + rB
+    var matrix = [Double](repeating: 0, count: dim * dim)
+    var index = [Int](repeating: 0, count: 2 * k)
+    for pair in 0..<mass.count where pairAllowed[pair] && mass[pair] > Self.negligibleMass {
+      let a = pair / nB, b = pair % nB
+      let m = mass[pair]
+      for t in 0..<k { index[t] = a * k + t; index[k + t] = nA * k + b * k + t }
+      for u in 0..<(2 * k) {
+        let su = soft[pair * k + u % k]
+        guard su > 0 else { continue }
+        for v in 0...u {
+          matrix[index[u] * dim + index[v]] += m * su * soft[pair * k + v % k]
+        }
+      }
+    }
+    // (index[u] >= index[v] for v <= u: only the lower triangle is written,
+    // which is all the Cholesky reads.)
+    for i in 0..<dim where isFixed(i) {
+      for j in 0..<dim { matrix[i * dim + j] = 0; matrix[j * dim + i] = 0 }
+      matrix[i * dim + i] = 1
+      rhs[i] = 0
+    }
+    var largest = 0.0
+    for i in 0..<dim { largest = max(largest, matrix[i * dim + i]) }
+    var factored = false
+    var trial = matrix
+    for attempt in 0..<5 where !factored {
+      trial = matrix
+      let ridge = largest * 1e-14 * Double.pow(100, attempt)
+      for i in 0..<dim { trial[i * dim + i] += ridge }
+      factored = trial.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, dim) }
+    }
+    guard factored else { return nil }
+    trial.withUnsafeBufferPointer { L in rhs.withUnsafeMutableBufferPointer { choleskySolve(L.baseAddress!, dim, $0.baseAddress!) } }
+    var projected = mass
+    for pair in 0..<mass.count where pairAllowed[pair] && mass[pair] > Self.negligibleMass {
+      let a = pair / nB, b = pair % nB
+      var rate = 0.0
+      for t in 0..<k { rate += soft[pair * k + t] * (rhs[a * k + t] + rhs[nA * k + b * k + t]) }
+      projected[pair] = max(0, mass[pair] * (1 + rate))
+    }
+    return projected
+  }
+
+  /// Sweeps of `scaleOntoMarginals`.
+  static let scalingSweeps = 20
+
+  /// Matrix scaling (Sinkhorn) of every label slice towards its marginals:
+  /// rows scaled to `p(a,t)`, then columns to `p(b,t)`, at most
+  /// `scalingSweeps` times, stopping once no column marginal is off by more
+  /// than `1e-12` before its scaling (the rounding that follows absorbs the
+  /// rest exactly). A scaled slice keeps the form `diag(u) q diag(v)`, i.e.
+  /// it is the coupling of multipliers shifted by `log u`, `log v`, so the
+  /// objective moves to second order while the marginal residual that the
+  /// rounding would have to absorb shrinks geometrically. Rows or columns
+  /// without mass are left alone (the rounding supplies them). All labels
+  /// are swept together, over the cells in memory order.
+  func scaleOntoMarginals(_ q: inout [Double]) {
+    var sums = [Double](repeating: 0, count: max(nA, nB) * k)
+    for _ in 0..<Self.scalingSweeps {
+      rowSums(q, into: &sums)
+      scaleRows(&q, &sums)
+      columnSums(q, into: &sums)
+      var largest = 0.0
+      for i in 0..<(nB * k) { largest = max(largest, abs(sums[i] - pB[i])) }
+      scaleColumns(&q, &sums)
+      if largest <= 1e-12 { break }
+    }
+  }
+
+  /// `sums[a k + t] = Σ_b q(a, b, t)`.
+  private func rowSums(_ q: UnsafePointer<Double>, into sums: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    sums.update(repeating: 0, count: nA * k)
+    for a in 0..<nA {
+      let row = sums + a * k
+      for b in 0..<nB {
+        let cell = q + (a * nB + b) * k
+        for t in 0..<k { row[t] += cell[t] }
+      }
+    }
+  }
+
+  /// `sums[b k + t] = Σ_a q(a, b, t)`.
+  private func columnSums(_ q: UnsafePointer<Double>, into sums: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    sums.update(repeating: 0, count: nB * k)
+    for a in 0..<nA {
+      for b in 0..<nB {
+        let cell = q + (a * nB + b) * k, column = sums + b * k
+        for t in 0..<k { column[t] += cell[t] }
+      }
+    }
+  }
+
+  /// Scales row `(a, t)` by `p(a,t) / sums[a k + t]` where that sum is positive.
+  private func scaleRows(_ q: UnsafeMutablePointer<Double>, _ sums: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    for i in 0..<(nA * k) { sums[i] = sums[i] > 0 ? pA[i] / sums[i] : 1 }
+    for a in 0..<nA {
+      let scale = sums + a * k
+      for b in 0..<nB {
+        let cell = q + (a * nB + b) * k
+        for t in 0..<k { cell[t] *= scale[t] }
+      }
+    }
+  }
+
+  /// Scales column `(b, t)` by `p(b,t) / sums[b k + t]` where that sum is positive.
+  private func scaleColumns(_ q: UnsafeMutablePointer<Double>, _ sums: UnsafeMutablePointer<Double>) {
+    let k = self.k, nB = self.nB
+    for i in 0..<(nB * k) { sums[i] = sums[i] > 0 ? pB[i] / sums[i] : 1 }
+    for a in 0..<nA {
+      for b in 0..<nB {
+        let cell = q + (a * nB + b) * k, scale = sums + b * k
+        for t in 0..<k { cell[t] *= scale[t] }
+      }
+    }
+  }
+
+  /// How much the dual bound grows when the multipliers of tiny cells
+  /// (mass at most `tinyCell`) are raised, one at a time, each to the
+  /// maximizer of the bound along it when raising it by 1 already gains
+  /// (the iterate itself is not changed). Any multipliers give a
+  /// valid bound; raising the multiplier of cell `(b, t)` by `δ` adds
+  /// `p(b,t) δ` and raises `g(a,b)` to `g + log(1 - s + s e^δ)` (`s` the
+  /// pair's softmax entry of `t`), which costs `p(a)` times its excess over
+  /// row a's maximum. The bound is concave in `δ`; it is maximized by
+  /// golden-section search on `[0, δmax]`, `δmax` doubled from 1 while the
+  /// bound still grows. A tiny cell's term `μ p` is negligible unless the
+  /// multiplier is far below where the cell's marginal would be met, which
+  /// the path can leave it at (with its softmax entries underflowed to 0,
+  /// no Newton step moves it).
+  func tinyMultiplierGain(tops: [Double]) -> Double {
+    var tops = tops
+    var g = gValue
+    var lam = lambda, m = mu
+    var gain = 0.0
+    // Cells as (mass, pairs it enters, its multiplier's index).
+    for side in 0..<2 {
+      let masses = side == 0 ? pA : pB
+      for cell in 0..<masses.count {
+        let p = masses[cell]
+        guard p > 0, p <= Self.tinyCell else { continue }
+        if side == 1 && pinned[cell % k] == cell / k { continue }
+        let t = cell % k, row = cell / k
+        let pairs: [Int] = side == 0
+          ? (0..<nB).filter { pB[$0 * k + t] > 0 && pairAllowed[row * nB + $0] }.map { row * nB + $0 }
+          : (0..<nA).filter { pA[$0 * k + t] > 0 && pairAllowed[$0 * nB + row] }.map { $0 * nB + row }
+        // log s of each pair, before the raise.
+        let logS = pairs.map { pair in lam[(pair / nB) * k + t] + m[(pair % nB) * k + t] - g[pair] }
+        func raised(_ i: Int, _ delta: Double) -> Double {
+          let x = logS[i] + delta, y = Double.log(onePlus: -Double.exp(logS[i]))
+          return g[pairs[i]] + max(x, y) + Double.log(onePlus: Double.exp(-abs(x - y)))
+        }
+        func value(_ delta: Double) -> Double {
+          var total = p * delta
+          if side == 0 {
+            var top = tops[row]
+            for i in pairs.indices { top = max(top, raised(i, delta)) }
+            total -= rowMassA[row] * (top - tops[row])
+          } else {
+            for (i, pair) in pairs.enumerated() {
+              let a = pair / nB
+              let r = raised(i, delta)
+              if r > tops[a] { total -= rowMassA[a] * (r - tops[a]) }
+            }
+          }
+          return total
+        }
+        guard value(1) > 0 else { continue }
+        var high = 1.0
+        while high < 1e6 && value(2 * high) > value(high) { high *= 2 }
+        var lo = 0.0, hi = 2 * high
+        let ratio = (5.0.squareRoot() - 1) / 2
+        for _ in 0..<80 {
+          let x1 = hi - ratio * (hi - lo), x2 = lo + ratio * (hi - lo)
+          if value(x1) < value(x2) { lo = x1 } else { hi = x2 }
+        }
+        let delta = lo
+        let best = value(delta)
+        guard best > 0 else { continue }
+        gain += best
+        for (i, pair) in pairs.enumerated() {
+          let r = raised(i, delta)
+          g[pair] = r
+          tops[pair / nB] = max(tops[pair / nB], r)
+        }
+        if side == 0 { lam[cell] += delta } else { m[cell] += delta }
+      }
+    }
+    return gain
+  }
+
+  /// Altschuler–Weed–Rigollet rounding of every label slice onto its
+  /// transport polytope: scale rows down, scale columns down, then add the
+  /// outer product of the remaining deficits. Mass only enters cells whose
+  /// row and column masses are both positive.
+  func roundOntoMarginals(_ q: inout [Double]) {
+    for t in 0..<k {
+      var rowSum = [Double](repeating: 0, count: nA)
+      for a in 0..<nA { for b in 0..<nB { rowSum[a] += q[(a * nB + b) * k + t] } }
+      for a in 0..<nA where rowSum[a] > pA[a * k + t] {
+        let scale = pA[a * k + t] / rowSum[a]
+        for b in 0..<nB { q[(a * nB + b) * k + t] *= scale }
+      }
+      var columnSum = [Double](repeating: 0, count: nB)
+      for a in 0..<nA { for b in 0..<nB { columnSum[b] += q[(a * nB + b) * k + t] } }
+      for b in 0..<nB where columnSum[b] > pB[b * k + t] {
+        let scale = pB[b * k + t] / columnSum[b]
+        for a in 0..<nA { q[(a * nB + b) * k + t] *= scale }
+      }
+      var rowDeficit = [Double](repeating: 0, count: nA)
+      var columnDeficit = [Double](repeating: 0, count: nB)
+      for a in 0..<nA {
+        for b in 0..<nB {
+          let x = q[(a * nB + b) * k + t]
+          rowDeficit[a] += x
+          columnDeficit[b] += x
+        }
+      }
+      var total = 0.0
+      for a in 0..<nA { rowDeficit[a] = max(0, pA[a * k + t] - rowDeficit[a]); total += rowDeficit[a] }
+      for b in 0..<nB { columnDeficit[b] = max(0, pB[b * k + t] - columnDeficit[b]) }
+      guard total > 0 else { continue }
+      for a in 0..<nA where rowDeficit[a] > 0 {
+        for b in 0..<nB where columnDeficit[b] > 0 {
+          q[(a * nB + b) * k + t] += rowDeficit[a] * columnDeficit[b] / total
+        }
+      }
+    }
+  }
+}
