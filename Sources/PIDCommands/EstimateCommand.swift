@@ -185,6 +185,9 @@ struct EstimateCommand: ParsableCommand {
           if let checkpoint {
             let fingerprint = String(fnv1a(coded.bytes + Array("v3 \(seed) \(bootstrap) \(permutations) \(cells.count) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
             record = try Checkpoint(path: checkpoint, fingerprint: fingerprint)
+            if let damaged = record?.damagedLines, damaged > 0, !common.quiet {
+              writeStandardError("pidbounds: warning: \(checkpoint): \(damaged) damaged line(s) (failed checksum) dropped; those replicates are computed again\n")
+            }
           }
           return []
         }
@@ -418,6 +421,9 @@ struct Estimation {
                try data.dl.map { try Estimation.integerCodes($0, modality: 2) } ?? [])
       alphabet1 = (code1.d1 + code1.dm + code1.dl).max()! + 1
       alphabet2 = (code2.d2 + code2.dm + code2.dl).max()! + 1
+      guard alphabet1 * alphabet2 * labels.count <= CodedData.maximumCells else {
+        throw Failure("codes up to \(alphabet1 - 1) (x1) and \(alphabet2 - 1) (x2) with \(labels.count) labels make a joint table of \(alphabet1 * alphabet2 * labels.count) cells, more than the \(CodedData.maximumCells) supported; renumber the codes densely from 0", status: .dataError)
+      }
       codebook1 = nil
       codebook2 = nil
     } else {
