@@ -98,7 +98,7 @@ PY
 submit() { sbatch --parsable --output="$work/job-%j.log" "$@" scripts/slurm-estimate.sh \
   "$data/d1.csv" "$data/d2.csv" "$data/dm.csv" "${outputs[@]}" "${options[@]}"; }
 
-small=300 large=1500
+small=300 large=2000
 plain=(estimate --x1y "$data/d1.csv" --x2y "$data/d2.csv" --x1x2 "$data/dm.csv" "${options[@]}" --format json)
 
 # --- 0. The trap, without Slurm: SIGTERM to mpirun, a 2 s flush is cut.
