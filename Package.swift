@@ -60,6 +60,11 @@ let package = Package(
       ],
       exclude: ["README.md"]),
     .executableTarget(name: "pidbounds", dependencies: ["PIDCommands"]),
+    // Test tool, not shipped: feeds malformed inputs to every reader of
+    // PIDData in-process (scripts/stress runs it).
+    .executableTarget(
+      name: "pidbounds-fuzz", dependencies: ["PIDData", "PIDMath"],
+      swiftSettings: [.swiftLanguageMode(.v5)]),
 
     .testTarget(
       name: "PIDMathTests",

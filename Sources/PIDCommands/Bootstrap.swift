@@ -97,81 +97,103 @@ struct ResampledStatistic {
 /// Set by the SIGTERM handler; checked between rounds of replicates.
 nonisolated(unsafe) var terminationRequested: Int32 = 0
 
-/// Makes SIGTERM (a batch scheduler's warning) request a clean stop.
+/// Makes SIGTERM (a batch scheduler's warning) and SIGUSR1 (the early
+/// warning a batch script forwards through `mpirun`, which passes SIGUSR1
+/// on to the ranks without killing them) request a clean stop.
 func installTerminationHandler() {
   signal(SIGTERM) { _ in terminationRequested = 1 }
-  // A parent may have left SIGTERM blocked in the inherited mask.
+  signal(SIGUSR1) { _ in terminationRequested = 1 }
+  // A parent may have left them blocked in the inherited mask.
   var set = sigset_t()
   sigemptyset(&set)
   sigaddset(&set, SIGTERM)
+  sigaddset(&set, SIGUSR1)
   pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }
 
-/// A durable record of finished replicates: a header line with a
-/// fingerprint of the run (coded data, seed, replicates, options), then one
-/// line per replicate with its numbers and an FNV-1a checksum. Lines are
-/// appended and flushed to disk after every round; a torn last line (a
-/// kill mid-write) fails its checksum and is ignored on resume.
+/// A durable record of finished replicates (the format is
+/// `CheckpointFile`'s): a header line with a fingerprint of the run (coded
+/// data, seed, replicates, options), then one checksummed line per
+/// replicate. Lines are appended and flushed to disk as results arrive
+/// (at most every half second, and at the end).
+///
+/// Guarantees: a record that was appended (and `append` returned) survives
+/// any later kill, disk-full or I/O error, and any later open; a damaged
+/// line (a torn last line after a kill, a flipped byte, a line from another
+/// run) is never used, only recomputed; a checkpoint of another run is
+/// refused (65), never overwritten; a file that cannot be read, written or
+/// flushed stops the run with 74 before work is lost.
 final class Checkpoint {
   let path: String
   let fingerprint: String
   private(set) var records: [(Int, [Double])] = []
+  /// Lines of the file that failed their checksum and were dropped.
+  private(set) var damagedLines = 0
 
   /// Opens (or starts) the checkpoint of the run with this fingerprint.
-  /// - Throws: `Failure` (65) if the file belongs to another run.
+  /// An existing file is rewritten atomically without its damaged lines,
+  /// so that later appends start on a fresh line.
+  ///
+  /// - Throws: `Failure` 65 if the file belongs to another run or is not
+  ///   a checkpoint, 74 if it cannot be read or (re)written.
   init(path: String, fingerprint: String) throws {
     self.path = path
     self.fingerprint = fingerprint
-    guard let bytes = try? readFile(path), !bytes.isEmpty else {
-      try writeFileAtomically(path, Array("pidbounds-checkpoint v1 \(fingerprint)\n".utf8))
+    let bytes: [UInt8]
+    do {
+      bytes = try readFile(path)
+    } catch .missingFile {
+      bytes = []
+    }
+    guard !bytes.isEmpty else {
+      try writeFileAtomically(path, Array(CheckpointFile(fingerprint: fingerprint).text.utf8))
       return
     }
-    let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-    guard lines.first == Substring("pidbounds-checkpoint v1 \(fingerprint)") else {
-      throw Failure("\(path): this checkpoint belongs to a different run (other data, seed, replicates or options); remove it or choose another file", status: .dataError)
-    }
-    for line in lines.dropFirst() where !line.isEmpty {
-      let parts = line.split(separator: " ")
-      guard parts.count == 3, let b = Int(parts[0]),
-        String(fnv1a(Array("\(parts[0]) \(parts[1])".utf8)), radix: 16) == parts[2]
-      else { continue }
-      let numbers = parts[1].split(separator: ",").compactMap { UInt64($0, radix: 16) }.map { Double(bitPattern: $0) }
-      records.append((b, numbers))
-    }
+    let file = try CheckpointFile.parse(bytes, path: path, fingerprint: fingerprint)
+    records = file.records
+    damagedLines = file.damagedLines
+    let clean = Array(file.text.utf8)
+    if clean != bytes { try writeFileAtomically(path, clean) }
   }
 
-  /// Appends records and flushes them to disk.
+  /// Appends records and flushes them to disk (`fsync`); on return they
+  /// are durable. On an error, earlier records are intact and at most a
+  /// torn last line was added (dropped on the next open).
   func append(_ fresh: [(Int, [Double])]) throws {
     guard !fresh.isEmpty else { return }
-    var text = ""
-    for (b, numbers) in fresh {
-      let body = "\(b) " + numbers.map { String($0.bitPattern, radix: 16) }.joined(separator: ",")
-      text += body + " " + String(fnv1a(Array(body.utf8)), radix: 16) + "\n"
-    }
+    let text = fresh.map { CheckpointFile.line(index: $0.0, numbers: $0.1, fingerprint: fingerprint) }.joined()
     let fd = open(path, O_WRONLY | O_APPEND)
     guard fd >= 0 else { throw Failure("\(path): cannot append to the checkpoint: \(String(cString: strerror(errno)))", status: .ioError) }
     defer { close(fd) }
+    slowFlushForTests()
     let bytes = Array(text.utf8)
     var written = 0
     while written < bytes.count {
       let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
       if n < 0 && errno == EINTR { continue }
-      guard n > 0 else { throw Failure("\(path): cannot write the checkpoint: \(String(cString: strerror(errno)))", status: .ioError) }
+      guard n > 0 else {
+        throw Failure("\(path): cannot write the checkpoint (\(String(cString: strerror(errno)))); the \(records.count) replicates recorded before are kept: free space and run the same command to resume", status: .ioError)
+      }
       written += n
     }
-    guard fsync(fd) == 0 else { throw Failure("\(path): cannot flush the checkpoint", status: .ioError) }
+    guard fsync(fd) == 0 else {
+      throw Failure("\(path): cannot flush the checkpoint (\(String(cString: strerror(errno)))); the \(records.count) replicates recorded before are kept", status: .ioError)
+    }
     records += fresh
   }
-}
 
-/// 64-bit FNV-1a.
-func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-  var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-  for byte in bytes {
-    hash ^= UInt64(byte)
-    hash = hash &* 0x100_0000_01B3
+  /// Test hook, never for production use: with
+  /// `PIDBOUNDS_TEST_FLUSH_DELAY=SECONDS` in the environment, a checkpoint
+  /// write made after a termination request (SIGTERM or SIGUSR1) first
+  /// sleeps that long, to stand in for a slow shared file system. The
+  /// Slurm test uses it to prove that the batch script gives the flush
+  /// more than the one second `mpirun` allows by default.
+  private func slowFlushForTests() {
+    guard terminationRequested != 0, let text = getenv("PIDBOUNDS_TEST_FLUSH_DELAY"),
+      let seconds = Double(String(cString: text)), seconds > 0, seconds < 600
+    else { return }
+    usleep(UInt32(seconds * 1_000_000))
   }
-  return hash
 }
 
 /// What the bootstrap says about one quantity.

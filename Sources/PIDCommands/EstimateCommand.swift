@@ -185,6 +185,9 @@ struct EstimateCommand: ParsableCommand {
           if let checkpoint {
             let fingerprint = String(fnv1a(coded.bytes + Array("v3 \(seed) \(bootstrap) \(permutations) \(cells.count) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
             record = try Checkpoint(path: checkpoint, fingerprint: fingerprint)
+            if let damaged = record?.damagedLines, damaged > 0, !common.quiet {
+              writeStandardError("pidbounds: warning: \(checkpoint): \(damaged) damaged line(s) (failed checksum) dropped; those replicates are computed again\n")
+            }
           }
           return []
         }

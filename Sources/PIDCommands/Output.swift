@@ -53,8 +53,29 @@ struct CommonOptions: ParsableArguments {
     if let output {
       try writeFileAtomically(output, Array(text.utf8))
     } else {
-      print(text, terminator: "")
+      try writeStandardOutput(text)
     }
+  }
+}
+
+/// Writes `text` to standard output unbuffered, all of it or an error.
+///
+/// - Throws: `Failure` 74 when the write fails (a full disk, a closed
+///   pipe), so that a lost report never exits 0.
+func writeStandardOutput(_ text: String) throws {
+  var text = text
+  var failure: Int32 = 0
+  text.withUTF8 { buffer in
+    var offset = 0
+    while offset < buffer.count {
+      let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { failure = n < 0 ? errno : EIO; return }
+      offset += n
+    }
+  }
+  if failure != 0 {
+    throw Failure("standard output: cannot write the report (\(String(cString: strerror(failure))))", status: .ioError)
   }
 }
 

@@ -53,7 +53,7 @@ func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoi
   if coordinator.peerFailed { throw Failure.peer }
   if coordinator.terminated && coordinator.finished < count {
     throw Failure(
-      "terminated (SIGTERM) after \(coordinator.finished) of \(count) resampling jobs" + (checkpoint == nil
+      "terminated (SIGTERM or SIGUSR1) after \(coordinator.finished) of \(count) resampling jobs" + (checkpoint == nil
         ? "; nothing was saved (give --checkpoint FILE to resume)"
         : "; \(checkpoint!.path) holds them: run the same command to resume"),
       status: .interrupted)

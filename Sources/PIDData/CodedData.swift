@@ -107,6 +107,12 @@ public struct CodedData: Sendable, Equatable {
     return cells
   }
 
+  /// The largest joint table `alphabet1 * alphabet2 * labelCount` accepted
+  /// (10^7 cells, 80 MB of doubles per table; a fit holds several): far
+  /// beyond any table whose plug-in estimate means something, and small
+  /// enough that a node's memory holds the fit.
+  public static let maximumCells = 10_000_000
+
   // MARK: Bytes, for broadcasting
 
   /// A flat little-endian encoding.
@@ -124,7 +130,11 @@ public struct CodedData: Sendable, Equatable {
     return out
   }
 
-  /// Decodes `bytes`; nil if malformed.
+  /// Decodes `bytes`; nil if malformed: truncated, trailing bytes, an
+  /// alphabet below 1 or with more than `maximumCells` joint cells, paired
+  /// arrays of different lengths, or a code outside its alphabet (which
+  /// would index past a count table). Never allocates more than the input
+  /// can describe.
   public init?(bytes: [UInt8]) {
     var offset = 0
     func get() -> Int32? {
@@ -135,7 +145,7 @@ public struct CodedData: Sendable, Equatable {
       return Int32(littleEndian: x)
     }
     func array() -> [Int32]? {
-      guard let n = get(), n >= 0 else { return nil }
+      guard let n = get(), n >= 0, Int(n) <= (bytes.count - offset) / 4 else { return nil }
       var out = [Int32]()
       out.reserveCapacity(Int(n))
       for _ in 0..<n { guard let x = get() else { return nil }; out.append(x) }
@@ -144,6 +154,14 @@ public struct CodedData: Sendable, Equatable {
     guard let a1 = get(), let a2 = get(), let k = get() else { return nil }
     var arrays: [[Int32]] = []
     for _ in 0..<9 { guard let a = array() else { return nil }; arrays.append(a) }
+    guard offset == bytes.count, a1 >= 1, a2 >= 1, k >= 1,
+      Int(a1) * Int(a2) * Int(k) <= CodedData.maximumCells,
+      arrays[0].count == arrays[1].count, arrays[2].count == arrays[3].count, arrays[4].count == arrays[5].count,
+      arrays[6].count == arrays[7].count, arrays[7].count == arrays[8].count
+    else { return nil }
+    for (array, size) in zip(arrays, [a1, k, a2, k, a1, a2, a1, a2, k]) where !array.allSatisfy({ $0 >= 0 && $0 < size }) {
+      return nil
+    }
     self.init(alphabet1: Int(a1), alphabet2: Int(a2), labelCount: Int(k), d1x1: arrays[0], d1y: arrays[1], d2x2: arrays[2],
               d2y: arrays[3], dmx1: arrays[4], dmx2: arrays[5], dlx1: arrays[6], dlx2: arrays[7], dly: arrays[8])
   }

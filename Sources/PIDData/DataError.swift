@@ -10,7 +10,14 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The data as a whole cannot be analysed (no single file is at fault).
   case invalid(message: String)
 
+  /// One line: control characters of paths and messages (a newline in a
+  /// JSON key, say) are written as escapes.
   public var description: String {
+    String(text.unicodeScalars.flatMap { $0.value < 0x20 || $0.value == 0x7F ? Array("\\u{\(String($0.value, radix: 16))}".unicodeScalars) : [$0] }
+      .map(Character.init))
+  }
+
+  private var text: String {
     switch self {
     case .missingFile(let path): return "\(path): no such file"
     case .io(let path, let message): return "\(path): \(message)"

@@ -88,8 +88,17 @@ public func readCSVDataset(_ path: String, roles: ColumnRoles, shape: DatasetSha
     return UnsafeRawBufferPointer(start: buffer, count: length).map { $0 }
   }
 
-  guard let headerLine = nextLine() else {
+  guard var headerLine = nextLine() else {
     throw .malformed(path: path, line: nil, message: "file is empty (a header row is required)")
+  }
+  // A UTF-8 byte order mark (spreadsheet exports) is not part of the first
+  // column's name.
+  if headerLine.starts(with: [0xEF, 0xBB, 0xBF]) { headerLine.removeFirst(3) }
+  guard !headerLine.contains(0) else {
+    throw .malformed(path: path, line: 1, message: "NUL byte in the header (not a text file?)")
+  }
+  guard String(validating: headerLine, as: UTF8.self) != nil else {
+    throw .malformed(path: path, line: 1, message: "the header is not valid UTF-8")
   }
   let header = splitFields(headerLine).map { unquote($0) }
   let x1Columns = header.indices.filter { roles.isModality(header[$0], roles.x1Prefix) }
@@ -131,6 +140,8 @@ public func readCSVDataset(_ path: String, roles: ColumnRoles, shape: DatasetSha
     starts[0] = 0
     for i in 0..<length {
       let c = line[i]
+      // strtod would stop at a NUL and read "1\09" as 1.
+      guard c != 0 else { throw .malformed(path: path, line: lineNumber, message: "NUL byte at column \(i + 1) (not a text file?)") }
       if c == 34 { quoted.toggle() }
       if c == 44 && !quoted {
         count += 1
@@ -165,6 +176,11 @@ public func readCSVDataset(_ path: String, roles: ColumnRoles, shape: DatasetSha
     x2 += values2
     if shape.needsLabel, let labelColumn {
       let bytes = UnsafeRawBufferPointer(start: line + starts[labelColumn], count: starts[labelColumn + 1] - 1 - starts[labelColumn])
+      // Invalid UTF-8 would be repaired to U+FFFD, making different labels
+      // equal.
+      guard String(validating: bytes, as: UTF8.self) != nil else {
+        throw .malformed(path: path, line: lineNumber, message: "column \(header[labelColumn]): the label is not valid UTF-8")
+      }
       let label = unquote(ArraySlice(bytes))
       guard !label.isEmpty else { throw .malformed(path: path, line: lineNumber, message: "empty label") }
       labels.append(label)
@@ -200,11 +216,14 @@ func unquote(_ field: ArraySlice<UInt8>) -> String {
 }
 
 extension String {
+  /// Without leading and trailing spaces and tabs. Linear in the length
+  /// (works on the UTF-8 bytes: Character-wise trimming was quadratic on a
+  /// field of a million spaces).
   func trimmingSpaces() -> String {
-    var s = Substring(self)
-    while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-    while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-    return String(s)
+    let bytes = utf8
+    guard let first = bytes.firstIndex(where: { $0 != 32 && $0 != 9 }) else { return "" }
+    let last = bytes.lastIndex(where: { $0 != 32 && $0 != 9 })!
+    return String(self[first...last])
   }
 
   func replacingDoubledQuotes() -> String {

@@ -106,6 +106,10 @@ public struct Estimation: Sendable {
       code2 = (try Estimation.integerCodes(data.d2, modality: 2), try Estimation.integerCodes(data.dm, modality: 2), dl2)
       alphabet1 = (code1.d1 + code1.dm + code1.dl).max()! + 1
       alphabet2 = (code2.d2 + code2.dm + code2.dl).max()! + 1
+      guard alphabet1 * alphabet2 * labels.count <= CodedData.maximumCells else {
+        throw .malformed(path: data.d1.source, line: nil,
+                         message: "codes up to \(alphabet1 - 1) (x1) and \(alphabet2 - 1) (x2) with \(labels.count) labels make a joint table of \(alphabet1 * alphabet2 * labels.count) cells, more than the \(CodedData.maximumCells) supported; renumber the codes densely from 0")
+      }
       codebook1 = nil
       codebook2 = nil
     } else {

@@ -66,6 +66,8 @@ extension JSON {
   /// rounding; `NaN` and `Infinity` are not JSON and are rejected.
   public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSON {
     var parser = JSONParser(bytes: bytes)
+    // A UTF-8 byte order mark before the text is ignored (RFC 8259 8.1).
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.position = 3 }
     parser.skipWhitespace()
     let value = try parser.parseValue(depth: 0)
     parser.skipWhitespace()
@@ -122,6 +124,7 @@ private struct JSONParser {
   mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSON {
     position += 1
     var members: [(String, JSON)] = []
+    var keys = Set<String>()
     skipWhitespace()
     if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
       position += 1
@@ -133,6 +136,9 @@ private struct JSONParser {
         throw error("expected a string key in object")
       }
       let key = try parseString()
+      // Which of two equal keys counts is undefined in JSON: refuse
+      // rather than pick one silently.
+      guard keys.insert(key).inserted else { throw error("duplicate key \"\(key)\" in object") }
       skipWhitespace()
       guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
       position += 1
@@ -194,6 +200,7 @@ private struct JSONParser {
           {
             position += 2
             let low = try hex4()
+            guard (0xDC00..<0xE000).contains(low) else { throw error("invalid \\u surrogate pair") }
             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
           }
           out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8))

@@ -67,15 +67,26 @@ public struct NumpyMatrix: Sendable {
     guard let shapeText = NumpyMatrix.field(header, "shape") else {
       throw .malformed(path: path, line: nil, message: "the .npy header has no 'shape'")
     }
-    let dims = shapeText.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+    let dims = try NumpyMatrix.shape(shapeText, path: path)
     guard dims.count == 1 || dims.count == 2 else {
       throw .malformed(path: path, line: nil, message: "expected a 1-D or 2-D array, shape is \(shapeText)")
     }
     rows = dims[0]
     columns = dims.count == 2 ? dims[1] : 1
+    // The header's claim is checked against the file's size before
+    // anything is allocated (a header may claim 10^12 rows).
+    let (total, overflow) = rows.multipliedReportingOverflow(by: columns)
+    let dataOffset = ftell(file)
+    var status = stat()
+    guard !overflow, total <= Int.max / 8, dataOffset >= 0, fstat(fileno(file), &status) == 0 else {
+      throw .malformed(path: path, line: nil, message: "the .npy header claims shape \(shapeText), more values than any file holds")
+    }
+    let available = (Int(status.st_size) - dataOffset) / width
+    guard total <= available else {
+      throw .malformed(path: path, line: nil, message: "truncated .npy data: the header claims shape \(shapeText) (\(total) values), the file holds \(max(0, available))")
+    }
     var values = [Float]()
-    values.reserveCapacity(rows * columns)
-    let total = rows * columns
+    values.reserveCapacity(total)
     let chunkCount = 1 << 16
     var buffer = [UInt8](repeating: 0, count: chunkCount * width)
     var done = 0
@@ -101,6 +112,30 @@ public struct NumpyMatrix: Sendable {
     self.values = values
   }
 
+  /// The dimensions of a shape tuple such as `(3, 2)` or `(5,)`: decimal
+  /// non-negative integers only.
+  static func shape(_ text: String, path: String) throws(DataError) -> [Int] {
+    let inner = text.trimmingCharacters(in: " ")
+    guard inner.hasPrefix("("), inner.hasSuffix(")") else {
+      throw .malformed(path: path, line: nil, message: "the .npy shape \(text) is not a tuple")
+    }
+    if inner == "()" { return [] }
+    var dims: [Int] = []
+    let items = inner.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
+    for (i, item) in items.enumerated() {
+      let digits = String(item).trimmingCharacters(in: " L")
+      if digits.isEmpty && i == items.count - 1 && i > 0 { break }  // "(5,)"
+      guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        throw .malformed(path: path, line: nil, message: "the .npy shape \(text) has a dimension that is not a non-negative integer")
+      }
+      guard let n = Int(digits) else {
+        throw .malformed(path: path, line: nil, message: "the .npy header claims shape \(text), a dimension beyond any file")
+      }
+      dims.append(n)
+    }
+    return dims
+  }
+
   /// The text of a key's value in the header dict (up to the next key).
   static func field(_ header: String, _ key: String) -> String? {
     for quote in ["'", "\""] {
@@ -118,11 +153,10 @@ public struct NumpyMatrix: Sendable {
 }
 
 extension String {
+  /// Without leading and trailing characters of `set`; linear in the length.
   func trimmingCharacters(in set: String) -> String {
-    var s = Substring(self)
-    while let c = s.first, set.contains(c) { s = s.dropFirst() }
-    while let c = s.last, set.contains(c) { s = s.dropLast() }
-    return String(s)
+    guard let first = firstIndex(where: { !set.contains($0) }), let last = lastIndex(where: { !set.contains($0) }) else { return "" }
+    return String(self[first...last])
   }
 }
 
