@@ -99,9 +99,33 @@ public struct CheckpointFile: Sendable, Equatable {
   }
 
   /// The text of one record line (with its newline).
+  /// (Written byte by byte: rank 0 formats every record of a run, so this
+  /// is on the path that limits how many ranks it can serve.)
   public static func line(index: Int, numbers: [Double], fingerprint: String) -> String {
-    let body = "\(index) " + numbers.map { String($0.bitPattern, radix: 16) }.joined(separator: ",")
-    return body + " " + String(fnv1a(Array((fingerprint + " " + body).utf8)), radix: 16) + "\n"
+    var body = Array(String(index).utf8)
+    body.reserveCapacity(body.count + 1 + 17 * numbers.count)
+    body.append(UInt8(ascii: " "))
+    for (i, x) in numbers.enumerated() {
+      if i > 0 { body.append(UInt8(ascii: ",")) }
+      appendHexadecimal(x.bitPattern, to: &body)
+    }
+    var line = body
+    line.append(UInt8(ascii: " "))
+    appendHexadecimal(fnv1a(Array(fingerprint.utf8) + [UInt8(ascii: " ")] + body), to: &line)
+    line.append(UInt8(ascii: "\n"))
+    return String(decoding: line, as: UTF8.self)
+  }
+
+  /// `value` in lower-case hexadecimal without leading zeros ("0" for 0),
+  /// as `String(value, radix: 16)` writes it.
+  static func appendHexadecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+    let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    var shift = 60
+    while shift > 0 && (value >> UInt64(shift)) & 0xF == 0 { shift -= 4 }
+    while shift >= 0 {
+      bytes.append(digits[Int((value >> UInt64(shift)) & 0xF)])
+      shift -= 4
+    }
   }
 
   /// The whole file: header, then every record.

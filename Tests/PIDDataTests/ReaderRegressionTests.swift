@@ -157,3 +157,22 @@ struct CheckpointFileTests {
     #expect(parsed.records.count == 1 && parsed.records[0].0 == 4 && parsed.records[0].1 == [1])
   }
 }
+
+@Suite("Checkpoint lines")
+struct CheckpointLineTests {
+  @Test("A record line is the index, the numbers' bit patterns in hexadecimal and the checksum, and parses back bit for bit")
+  func line() throws {
+    var g = SplitMix64(seed: 11)
+    for _ in 0..<200 {
+      let numbers = (0..<Int(g.next() % 50)).map { _ in Double(bitPattern: g.next()) } + [0, -0.0, 1, .nan, .infinity]
+      let index = Int(g.next() % 100_000)
+      let line = CheckpointFile.line(index: index, numbers: numbers, fingerprint: "ab12")
+      // The format, written the slow way.
+      let body = "\(index) " + numbers.map { String($0.bitPattern, radix: 16) }.joined(separator: ",")
+      #expect(line == body + " " + String(fnv1a(Array(("ab12 " + body).utf8)), radix: 16) + "\n")
+      let parsed = try CheckpointFile.parse(Array(("pidbounds-checkpoint v2 ab12\n" + line).utf8), path: "ck", fingerprint: "ab12")
+      #expect(parsed.records.count == 1 && parsed.records[0].0 == index)
+      #expect(parsed.records[0].1.map(\.bitPattern) == numbers.map(\.bitPattern))
+    }
+  }
+}
