@@ -73,6 +73,9 @@ let package = Package(
       dependencies: ["PIDMath", "PIDData", "LinearProgramming", .product(name: "Numerics", package: "swift-numerics")],
       resources: []),
     .testTarget(name: "PIDDataTests", dependencies: ["PIDData"]),
+    .testTarget(
+      name: "LinearProgrammingTests",
+      dependencies: ["LinearProgramming", "PIDMath", .product(name: "Numerics", package: "swift-numerics")]),
     .testTarget(name: "CommandLineTests", dependencies: ["PIDData"]),
   ]
 )

@@ -53,9 +53,11 @@ public struct SharpSearchOutcome: Sendable {
 /// joint entropy `min Σ_c f(r_c)`, `f(t) = -t log2 t`, over the polytope
 /// Δ3 of joints with three given pairwise marginals.
 ///
-/// Every node is a box `l_c <= r_c <= u_c` over the free cells (the root's
-/// `u_c` is the smallest of the cell's three pairwise masses, so the root
-/// box holds every member of Δ3). On a box `f` lies above its secant, and
+/// Every node is a box `l_c <= r_c <= u_c` over the free cells. The root
+/// box holds every member of Δ3: `u_c` is the smallest of the cell's three
+/// pairwise masses and `l_c` its Fréchet lower bound, both then tightened
+/// to the cell's range over Δ3 by LPs whose ends are certified like the
+/// node bounds (for at most `rangeTighteningLimit` free cells). On a box `f` lies above its secant, and
 /// the LP minimizing the sum of secants bounds `min H` on the node from
 /// below. That LP's optimum is not trusted: from its row multipliers `y`
 /// (any `y` would do) the bound used is the Lagrangian one
@@ -67,7 +69,10 @@ public struct SharpSearchOutcome: Sendable {
 /// The LP point is repaired to a vertex of Δ3 (`MarginalPolytope.vertex(near:)`),
 /// a feasible joint whose `H` is an inner value. The search divides the
 /// node's cell with the largest `f - secant` gap at the LP point, at the LP
-/// value (kept 1% of the interval away from its ends), best first.
+/// value (kept 1% of the interval away from its ends), best first. Before
+/// dividing, the node's multipliers cut from each cell's interval the end
+/// piece where no joint can beat the incumbent (`reduce`); what is cut
+/// enters the bound as the incumbent less `pruningGap`.
 ///
 /// Work is spread over `Workers` in synchronized rounds: each round takes
 /// the `batch` best open nodes (ties broken by creation order), worker `w`
@@ -89,7 +94,12 @@ struct SharpBoundSearch {
   let variables: [Int]
   let constraints: EqualityConstraints
   let program: any LinearProgram
+  /// The root box: every member of Δ3 lies in it.
+  let rootLower: [Double]
   let rootUpper: [Double]
+  /// Largest number of variables for which the root box is tightened by
+  /// LPs (two per variable).
+  static let rangeTighteningLimit = 150
 
   init(polytope: MarginalPolytope, solver: any LinearProgramSolver) throws {
     self.polytope = polytope
@@ -107,17 +117,66 @@ struct SharpBoundSearch {
     var starts: [Int32] = [0], indices: [Int32] = [], values: [Double] = []
     var rhs = [Double](repeating: 0, count: rows)
     for row in used.indices where used[row] >= 0 { rhs[used[row]] = m[row] }
-    var upper: [Double] = []
+    var lower: [Double] = [], upper: [Double] = []
     for cell in variables {
       let marginalRows = rowsOf(cell)
       for row in marginalRows.map({ used[$0] }).sorted() { indices.append(Int32(row)); values.append(1) }
       starts.append(Int32(indices.count))
       upper.append(marginalRows.map { m[$0] }.min()!)
+      // Fréchet: r(a,b,y) = p(a,b) - Σ_{y'≠y} r(a,b,y') >= p(a,b) - Σ_{y'≠y} p(a,y'),
+      // and likewise with (b,y') and (a',b... ) sums; less a rounding margin.
+      let y = cell % k, b = (cell / k) % n2, a = cell / (n2 * k)
+      var others = [0.0, 0.0, 0.0], magnitude = m[a * n2 + b] + m[n1 * n2 + a * k + y]
+      for y2 in 0..<k where y2 != y {
+        others[0] += m[n1 * n2 + a * k + y2]
+        others[1] += m[n1 * n2 + n1 * k + b * k + y2]
+      }
+      for a2 in 0..<n1 where a2 != a { others[2] += m[n1 * n2 + a2 * k + y] }
+      magnitude += others.reduce(0, +) + m[n1 * n2 + n1 * k + b * k + y]
+      let frechet = [m[a * n2 + b] - others[0], m[a * n2 + b] - others[1], m[n1 * n2 + n1 * k + b * k + y] - others[2]].max()!
+      lower.append(max(0, frechet - Self.roundingMargin(terms: n1 + n2 + 2 * k, magnitude: magnitude)))
     }
     constraints = EqualityConstraints(
       rows: rows, columns: variables.count, columnStarts: starts, rowIndices: indices, values: values, rightHandSide: rhs)
-    rootUpper = upper
     program = try solver.program(constraints)
+    if variables.count <= Self.rangeTighteningLimit {
+      (lower, upper) = Self.tightened(lower: lower, upper: upper, program: program, constraints: constraints)
+    }
+    rootLower = lower
+    rootUpper = upper
+  }
+
+  /// The box tightened to each variable's range over Δ3, by two LPs per
+  /// variable; each new end is certified by the Lagrangian bound of its
+  /// LP's multipliers (valid for any multipliers), so no member of Δ3
+  /// leaves the box.
+  static func tightened(lower: [Double], upper: [Double], program: any LinearProgram, constraints: EqualityConstraints) -> ([Double], [Double]) {
+    var newLower = lower, newUpper = upper
+    let n = lower.count
+    var warm: [UInt8]? = nil
+    for j in 0..<n where upper[j] > lower[j] {
+      for sign in [1.0, -1.0] {
+        var c = [Double](repeating: 0, count: n)
+        c[j] = sign
+        let result = program.solve(objective: c, lower: lower, upper: upper, warmStart: warm)
+        guard result.status == .optimal, !result.dualIsRay else { continue }
+        warm = result.basis
+        // min c·x >= b·y + Σ_i min over [l_i, u_i] of (c_i - (Aᵀy)_i) x_i.
+        let a = constraints.transposeProduct(result.dual)
+        var sum = 0.0, magnitude = 0.0
+        for (bi, yi) in zip(constraints.rightHandSide, result.dual) { sum += bi * yi; magnitude += abs(bi * yi) }
+        for i in 0..<n {
+          let d = c[i] - a[i]
+          sum += min(d * lower[i], d * upper[i])
+          magnitude += abs(d * lower[i]) + abs(d * upper[i])
+        }
+        let bound = sum - roundingMargin(terms: constraints.rows + 2 * n, magnitude: magnitude)
+        guard bound.isFinite else { continue }
+        if sign > 0 { newLower[j] = max(newLower[j], bound) } else { newUpper[j] = min(newUpper[j], -bound) }
+      }
+      if newLower[j] > newUpper[j] { (newLower[j], newUpper[j]) = (lower[j], upper[j]) }
+    }
+    return (newLower, newUpper)
   }
 
   /// `-t log2 t`, 0 at 0.
@@ -141,10 +200,16 @@ struct SharpBoundSearch {
     var innerEntropy: Double
     var basis: [UInt8]
     var innerJoint: [Double]
+    /// The node's box less the parts where no joint beats the incumbent
+    /// (the children's box), and the smallest `H` there can be in the
+    /// parts cut off (+∞ when nothing was cut).
+    var lower: [Double]
+    var upper: [Double]
+    var cutFloor: Double
   }
 
   func box(_ node: Node) -> (lower: [Double], upper: [Double]) {
-    var lower = [Double](repeating: 0, count: variables.count), upper = rootUpper
+    var lower = rootLower, upper = rootUpper
     for change in node.changes {
       lower[Int(change.variable)] = change.lower
       upper[Int(change.variable)] = change.upper
@@ -189,8 +254,9 @@ struct SharpBoundSearch {
     Double(terms + 8) * 4 * Double.ulpOfOne * magnitude + 1e-15
   }
 
-  /// Solves one node: a function of the node alone.
-  func evaluate(_ node: Node) -> Record {
+  /// Solves one node: a function of the node and `incumbent` (the best
+  /// `H` known when its round began) alone.
+  func evaluate(_ node: Node, incumbent: Double) -> Record {
     let (lower, upper) = box(node)
     var slope = [Double](repeating: 0, count: variables.count)
     for j in slope.indices where upper[j] - lower[j] > 0 {
@@ -198,7 +264,7 @@ struct SharpBoundSearch {
     }
     let result = program.solve(objective: slope, lower: lower, upper: upper, warmStart: node.warmStart)
     var record = Record(kind: .unresolved, bound: -.infinity, variable: -1, value: 0, innerEntropy: .infinity,
-                        basis: result.basis, innerJoint: [])
+                        basis: result.basis, innerJoint: [], lower: lower, upper: upper, cutFloor: .infinity)
     if result.status == .infeasible, result.dualIsRay {
       if provesEmpty(result.dual, lower: lower, upper: upper) {
         record.kind = .empty
@@ -225,12 +291,68 @@ struct SharpBoundSearch {
     }
     if largest <= 1e-12 {
       record.kind = .leaf
-    } else {
-      record.kind = .branch
-      let j = record.variable, width = upper[j] - lower[j]
-      record.value = min(max(record.value, lower[j] + 0.01 * width), upper[j] - 0.01 * width)
+      return record
     }
+    record.kind = .branch
+    let threshold = min(incumbent, record.innerEntropy) - Self.pruningGap
+    if record.bound < threshold {
+      reduce(&record, multipliers: result.dual, threshold: threshold)
+    }
+    let j = record.variable, l = record.lower[j], u = record.upper[j], width = u - l
+    guard width > 0 else {
+      // The cut fixed the branching cell: the children are the reduced box.
+      record.value = l
+      return record
+    }
+    record.value = min(max(record.value, l + 0.01 * width), u - 0.01 * width)
     return record
+  }
+
+  /// Cuts from the box of `record` the values of each cell at which no
+  /// joint of the box has `H` below `threshold`.
+  ///
+  /// With `g_j(t) = f(t) - (Aᵀy)_j t` (concave) and `m_j` its smaller end
+  /// value, every `x` of the box has `H(x) >= b·y + Σ_{i≠j} m_i + g_j(x_j)`;
+  /// where that exceeds `threshold`, `x_j` is cut. The set `{g_j > τ}` is
+  /// an interval (concavity), so a cut is an end piece of `[l_j, u_j]`,
+  /// found by bisection with its new end still inside `{g_j > τ}`.
+  func reduce(_ record: inout Record, multipliers y: [Double], threshold: Double) {
+    let a = constraints.transposeProduct(y)
+    var raw = 0.0, magnitude = 0.0
+    for (bi, yi) in zip(constraints.rightHandSide, y) { raw += bi * yi; magnitude += abs(bi * yi) }
+    let n = variables.count
+    var m = [Double](repeating: 0, count: n)
+    for j in 0..<n {
+      let l = record.lower[j], u = record.upper[j]
+      m[j] = min(Self.f(l) - a[j] * l, Self.f(u) - a[j] * u)
+      raw += m[j]
+      magnitude += abs(Self.f(l)) + abs(a[j] * l) + abs(Self.f(u)) + abs(a[j] * u)
+    }
+    guard raw.isFinite else { return }
+    let margin = Self.roundingMargin(terms: constraints.rows + 2 * n + 4, magnitude: magnitude)
+    for j in 0..<n {
+      var l = record.lower[j], u = record.upper[j]
+      guard u > l else { continue }
+      let tau = threshold - (raw - m[j]) + margin
+      func g(_ t: Double) -> Double { Self.f(t) - a[j] * t }
+      let gl = g(l), gu = g(u)
+      if gl > tau && gu > tau { continue }  // the whole node is above: left to the bound
+      if gl > tau || gu > tau {
+        // Bisection between the low end (g <= τ) and the high end (g > τ),
+        // keeping `high` where g > τ.
+        var low = gl > tau ? u : l, high = gl > tau ? l : u
+        for _ in 0..<60 {
+          let mid = (low + high) / 2
+          if mid == low || mid == high { break }
+          if g(mid) > tau { high = mid } else { low = mid }
+        }
+        if gl > tau { l = high } else { u = high }
+        if l > u { continue }
+        record.lower[j] = l
+        record.upper[j] = u
+        record.cutFloor = threshold
+      }
+    }
   }
 
   /// Runs the search from an incumbent member of Δ3.
@@ -247,7 +369,7 @@ struct SharpBoundSearch {
     var floor = Double.infinity  // smallest bound of the nodes set aside
     var solved = 0, unresolved = 0
     var timeUp = false
-    let recordLength = 6 + constraints.rows + variables.count + polytope.cells
+    let recordLength = 6 + 2 * variables.count + constraints.rows + variables.count + polytope.cells
     func lowerBound() -> Double { min(open.top?.bound ?? .infinity, floor) }
 
     while true {
@@ -263,7 +385,7 @@ struct SharpBoundSearch {
       // This worker's nodes, encoded as numbers.
       var mine: [Double] = []
       for (index, node) in batch.enumerated() where workers.owns(index) {
-        mine += encode(evaluate(node))
+        mine += encode(evaluate(node, incumbent: incumbent.entropy))
       }
       let elapsed = ContinuousClock.now - began
       let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -284,6 +406,7 @@ struct SharpBoundSearch {
       }
       for (node, record) in zip(batch, records) {
         let bound = max(node.bound, record.bound)
+        floor = min(floor, record.cutFloor)
         switch record.kind {
         case .empty: continue
         case .unresolved:
@@ -296,10 +419,13 @@ struct SharpBoundSearch {
             floor = min(floor, bound)
             continue
           }
-          let (lower, upper) = box(node)
           let j = record.variable
-          for (l, u) in [(lower[j], record.value), (record.value, upper[j])] {
-            open.push(Node(bound: bound, id: nextID, changes: node.changes + [(Int32(j), l, u)], warmStart: record.basis))
+          let pieces = record.upper[j] > record.lower[j]
+            ? [(record.lower[j], record.value), (record.value, record.upper[j])] : [(record.lower[j], record.upper[j])]
+          for (l, u) in pieces {
+            var lower = record.lower, upper = record.upper
+            (lower[j], upper[j]) = (l, u)
+            open.push(Node(bound: bound, id: nextID, changes: changes(lower: lower, upper: upper), warmStart: record.basis))
             nextID += 1
           }
         }
@@ -313,8 +439,16 @@ struct SharpBoundSearch {
       stop: stop, unresolvedNodes: unresolved)
   }
 
+  /// The variables whose bounds differ from the root's, as node changes.
+  func changes(lower: [Double], upper: [Double]) -> [(variable: Int32, lower: Double, upper: Double)] {
+    variables.indices.compactMap { j in
+      lower[j] != rootLower[j] || upper[j] != rootUpper[j] ? (Int32(j), lower[j], upper[j]) : nil
+    }
+  }
+
   func encode(_ r: Record) -> [Double] {
-    var out: [Double] = [Double(r.kind.rawValue), r.bound, Double(r.variable), r.value, r.innerEntropy, 0]
+    var out: [Double] = [Double(r.kind.rawValue), r.bound, Double(r.variable), r.value, r.innerEntropy, r.cutFloor]
+    out += r.lower + r.upper
     var basis = r.basis.map(Double.init)
     basis += [Double](repeating: 0, count: constraints.rows + variables.count - basis.count)
     out += basis
@@ -323,11 +457,13 @@ struct SharpBoundSearch {
   }
 
   func decode(_ v: [Double]) -> Record {
-    let b = 6 + constraints.rows + variables.count
+    let n = variables.count
+    let a = 6 + 2 * n, b = a + constraints.rows + n
     let joint = Array(v[b...])
     return Record(
       kind: Record.Kind(rawValue: Int(v[0]))!, bound: v[1], variable: Int(v[2]), value: v[3], innerEntropy: v[4],
-      basis: v[6..<b].map { UInt8($0) }, innerJoint: joint.first.map { $0.isNaN } == true ? [] : joint)
+      basis: v[a..<b].map { UInt8($0) }, innerJoint: joint.first.map { $0.isNaN } == true ? [] : joint,
+      lower: Array(v[6..<(6 + n)]), upper: Array(v[(6 + n)..<a]), cutFloor: v[5])
   }
 }
 

@@ -28,7 +28,7 @@ public struct BoundOptions: Sendable {
   /// bound off.
   public var sharpBudget = SharpSearchBudget(nodes: BoundOptions.defaultSharpNodes)
   /// Default node budget of the branch and bound.
-  public static let defaultSharpNodes = 4000
+  public static let defaultSharpNodes = 2000
 
   /// Workers sharing the sharp bound's search nodes (and, through
   /// `solver.workers`, the label slices of the solves).
@@ -234,7 +234,9 @@ public struct SynergyBounds: Sendable {
       let enumerable = polytope.dimension <= options.sharpDimensionLimit
         && binomial(polytope.free.count, polytope.dimension) <= options.enumerationLimit
       var searched = false
-      if polytope.dimension > 0, options.sharpBudget.nodes > 0 {
+      // Where vertex enumeration is within its limits it is exact and
+      // faster than the branch and bound (3x3x2: 0.07 s against 0.4 s).
+      if polytope.dimension > 0, !enumerable, options.sharpBudget.nodes > 0 {
         switch options.linearPrograms?() {
         case .success(let solver)?:
           do {
@@ -251,11 +253,11 @@ public struct SynergyBounds: Sendable {
             searched = true
           } catch {
             notes.append("the LP engine could not set up the sharp bound's program (\(error)); "
-              + (enumerable ? "S_upper_sharp is by vertex enumeration" : "S_upper_sharp is not computed and S_upper_inner is a descent estimate"))
+              + "S_upper_sharp is not computed and S_upper_inner is a randomized-descent estimate, not certified")
           }
         case .failure(let unavailable)?:
           notes.append("\(unavailable.reason); the sharp bound's branch and bound did not run: "
-            + (enumerable ? "S_upper_sharp is by vertex enumeration (exact)" : "S_upper_sharp is not computed (dimension \(polytope.dimension) is past vertex enumeration) and S_upper_inner is a randomized-descent estimate, not certified"))
+            + "S_upper_sharp is not computed (polytope dimension \(polytope.dimension) is past vertex enumeration) and S_upper_inner is a randomized-descent estimate, not certified")
         case nil: break
         }
       }
