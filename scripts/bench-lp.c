@@ -1,7 +1,9 @@
 // Time of a node LP of the sharp bound's branch and bound, warm-started
-// from its parent's basis, with COIN-OR Clp (fresh model per node, as
-// pidbounds does for determinism, and one reused model) and with GLPK
-// (one reused problem). Build and run with scripts/bench-lp.sh.
+// from its parent's basis by the primal simplex (DUAL=1: dual simplex),
+// with COIN-OR Clp (a fresh model per node, as pidbounds does so that a
+// solve depends on its arguments only, and one reused model) and with GLPK
+// (a fresh problem per node, and one reused problem). Build and run with
+// scripts/bench-lp.sh.
 //
 // The LP: cells r(x1,x2,y) of a joint read from stdin (n1 n2 k, then the
 // n1*n2*k masses), rows = its three pairwise marginals, objective = the
@@ -99,7 +101,7 @@ int main(int argc, char **argv) {
   glp_smcp parm;
   glp_init_smcp(&parm);
   parm.msg_lev = GLP_MSG_OFF;
-  parm.meth = getenv("PRIMAL") ? GLP_PRIMAL : GLP_DUALP;
+  parm.meth = getenv("DUAL") ? GLP_DUALP : GLP_PRIMAL;
   for (int c = 0; c < cells; c++) {
     glp_set_col_bnds(g, c + 1, root_up[c] > 0 ? GLP_DB : GLP_FX, 0, root_up[c]);
     glp_set_obj_coef(g, c + 1, obj[c]);
@@ -112,7 +114,6 @@ int main(int argc, char **argv) {
   int *gpar_r = malloc(sizeof(int) * rows), *gpar_c = malloc(sizeof(int) * cells);
 
   srand(7);
-  double *dual = malloc(sizeof(double) * rows);
   for (int dive = 0; dive < dives; dive++) {
     memset(lo, 0, sizeof(double) * cells);
     memcpy(up, root_up, sizeof(double) * cells);
@@ -124,11 +125,9 @@ int main(int argc, char **argv) {
       double t0 = now();
       Clp_Simplex *m = Clp_newModel();
       Clp_setLogLevel(m, 0);
-      if (getenv("NOSCALE")) Clp_scaling(m, 0);
-      if (getenv("NOPERTURB")) Clp_setPerturbation(m, 100);
       Clp_loadProblem(m, cells, rows, starts, index_, value, lo, up, obj, rhs, rhs);
       Clp_copyinStatus(m, parent);
-      if (getenv("PRIMAL")) Clp_primal(m, 0); else Clp_dual(m, 0);
+      if (getenv("DUAL")) Clp_dual(m, 0); else Clp_primal(m, 0);
       double t1 = now();
       t_fresh += t1 - t0;
       it_fresh += Clp_getIterationCount(m);
@@ -143,7 +142,7 @@ int main(int argc, char **argv) {
       Clp_chgColumnUpper(reused, up);
       Clp_chgObjCoefficients(reused, obj);
       Clp_copyinStatus(reused, parent);
-      if (getenv("PRIMAL")) Clp_primal(reused, 0); else Clp_dual(reused, 0);
+      if (getenv("DUAL")) Clp_dual(reused, 0); else Clp_primal(reused, 0);
       t_reuse += now() - t0;
 
       t0 = now();
@@ -177,10 +176,6 @@ int main(int argc, char **argv) {
       }
       t_glpk_fresh += now() - t0;
       double d = fabs(glp_get_obj_val(g) - Clp_getObjValue(reused)) + fabs(ofresh - Clp_getObjValue(reused));
-      double off = 0;
-      for (int c = 0; c < cells; c++) off += obj[c] * 0;
-      (void)off;
-      // objective constants differ from the secant sum by a constant per node: compare LP parts only
       if (d > worst) worst = d;
       nodes++;
       if (status != 0) break;
@@ -199,8 +194,7 @@ int main(int argc, char **argv) {
       if (rand() & 1) lo[best] = x[best]; else up[best] = x[best];
     }
   }
-  (void)dual;
-  printf("{\"table\": \"%dx%dx%d\", \"node_lps\": %d, \"clp_fresh_us\": %.1f, \"clp_reused_us\": %.1f, "
+    printf("{\"table\": \"%dx%dx%d\", \"node_lps\": %d, \"clp_fresh_us\": %.1f, \"clp_reused_us\": %.1f, "
          "\"glpk_fresh_us\": %.1f, \"glpk_reused_us\": %.1f, \"clp_iterations_per_node\": %.2f, \"objective_disagreement\": %.2e, \"clp\": \"%s\", \"glpk\": \"%s\"}\n",
          n1, n2, k, nodes, 1e6 * t_fresh / nodes, 1e6 * t_reuse / nodes, 1e6 * t_glpk_fresh / nodes, 1e6 * t_glpk / nodes,
          (double)it_fresh / nodes, worst, Clp_Version(), glp_version());

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Node-LP timing of Clp against GLPK (see bench-lp.c), on the random 4x4x3
+# Node-LP timing of Clp against GLPK (see bench-lp.c; DUAL=1 for the dual simplex), on the random 4x4x3
 # table of issue 16 (numpy default_rng(1), Dirichlet(1) over 48 cells) and a
 # random 10x10x4 one. Needs coinor-libclp-dev and libglpk-dev.
 set -euo pipefail

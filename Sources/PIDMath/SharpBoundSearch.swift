@@ -87,7 +87,7 @@ struct SharpBoundSearch {
   static let pruningGap = 1e-7
   /// Nodes per round: fixed, so that the search does not depend on the
   /// number of workers.
-  static let batch = 8
+  static let batch = 32
 
   let polytope: MarginalPolytope
   /// Free cells, one LP column each.
