@@ -59,9 +59,12 @@ enum Report {
       ("S_upper_inner", optional(b.upperInner)),
       ("S_upper_inner_is_bound", .bool(false)),
       ("S_upper_inner_is_achieved", .bool(b.upperInnerIsAchieved)),
-      ("sharp_method", b.sharpMethod.map { .string($0) } ?? .null),
+      // Strings, never null: the bootstrap counts null as a number (NaN)
+      // and strings as none, and its replicates must give the same count
+      // whichever way their sharp bound went.
+      ("sharp_method", .string(b.sharpMethod ?? "not computed")),
       ("sharp_nodes", b.sharpSearch.map { .integer($0.nodes) } ?? .null),
-      ("sharp_stop", b.sharpSearch.map { .string($0.stop.rawValue) } ?? .null),
+      ("sharp_stop", .string(b.sharpSearch?.stop.rawValue ?? (b.upperSharp != nil ? "closed" : "not run"))),
       ("sharp_time_limited", .bool(b.sharpSearch?.stop == .timeBudget)),
       ("polytope_dimension", .integer(b.polytopeDimension)),
       ("S_R_sharp_gap_bits", .number(b.redundancySharpGap)),

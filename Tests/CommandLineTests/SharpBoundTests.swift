@@ -57,7 +57,8 @@ struct SharpBoundTests {
     #expect(run.stderr.contains("pidbounds: warning:") && run.stderr.contains("libpidbounds-lp.so"), "\(run.stderr)")
     let bounds = try #require(run.json?["bounds"])
     #expect(bounds["S_upper_sharp"] == .null)
-    #expect(bounds["sharp_method"] == .null)
+    #expect(bounds["sharp_method"] == .string("not computed"))
+    #expect(bounds["sharp_stop"] == .string("not run"))
     #expect(bounds["S_upper_inner_is_achieved"] == .bool(false))
     guard case .array(let notes)? = bounds["notes"], case .string(let note)? = notes.first else {
       Issue.record("no notes in \(bounds)")
