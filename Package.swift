@@ -10,6 +10,10 @@ let package = Package(
     // only when the process was launched by `mpirun`, so that plain runs
     // do not map Open MPI at all.
     .library(name: "pidbounds-mpi", type: .dynamic, targets: ["CMPIShim"]),
+    // The C shim over COIN-OR Clp as a shared library: loaded by
+    // `LinearProgramming` at run time, so that a machine without Clp still
+    // runs everything but the branch-and-bound sharp bound.
+    .library(name: "pidbounds-lp", type: .dynamic, targets: ["CLPShim"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,6 +39,19 @@ let package = Package(
     // nothing of information theory.
     .target(name: "Cluster", exclude: ["README.md"]),
 
+    // COIN-OR Clp as the system provides it (Debian: coinor-libclp-dev).
+    .systemLibrary(
+      name: "CClp",
+      pkgConfig: "clp",
+      providers: [.apt(["coinor-libclp-dev"])]),
+    // Thin C shim over Clp's C interface: plain functions, no Clp types in
+    // its header.
+    .target(name: "CLPShim", dependencies: ["CClp"], exclude: ["README.md"]),
+    // Linear programming for the mathematics: `ClpSolver`, a
+    // `PIDMath.LinearProgramSolver` over the shim (loaded at run time from
+    // the `pidbounds-lp` product).
+    .target(name: "LinearProgramming", dependencies: ["PIDMath"], exclude: ["README.md"]),
+
     // Data: table files, CSV and .npy datasets, discretization, coded
     // samples and their resampling, the estimation pipeline, JSON, atomic
     // output.
@@ -55,7 +72,7 @@ let package = Package(
     .target(
       name: "PIDCommands",
       dependencies: [
-        "PIDMath", "PIDData", "PIDReport", "Cluster",
+        "PIDMath", "PIDData", "PIDReport", "Cluster", "LinearProgramming",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]),
@@ -68,10 +85,13 @@ let package = Package(
 
     .testTarget(
       name: "PIDMathTests",
-      dependencies: ["PIDMath", "PIDData", .product(name: "Numerics", package: "swift-numerics")],
+      dependencies: ["PIDMath", "PIDData", "LinearProgramming", .product(name: "Numerics", package: "swift-numerics")],
       resources: []),
     .testTarget(name: "PIDDataTests", dependencies: ["PIDData"]),
     .testTarget(name: "PIDReportTests", dependencies: ["PIDReport", "PIDData"]),
+    .testTarget(
+      name: "LinearProgrammingTests",
+      dependencies: ["LinearProgramming", "PIDMath", .product(name: "Numerics", package: "swift-numerics")]),
     .testTarget(name: "CommandLineTests", dependencies: ["PIDData"]),
   ]
 )

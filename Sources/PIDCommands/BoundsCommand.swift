@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import LinearProgramming
 import PIDData
 import PIDMath
 
@@ -8,8 +9,14 @@ struct BoundArguments: ParsableArguments {
   @Option(name: .customLong("gap"), help: "Target certified gap of every I_min solve, in bits.")
   var targetGap: Double = 1e-9
 
-  @Option(help: "Solve the sharp upper bound exactly up to this polytope dimension (n1-1)(n2-1)(k-1).")
+  @Option(help: "Without the LP engine: solve the sharp upper bound by vertex enumeration up to this polytope dimension (n1-1)(n2-1)(k-1).")
   var sharpDimension: Int = 8
+
+  @Option(help: ArgumentHelp("Node LPs of the sharp upper bound's branch and bound (0 = off). With a node budget the numbers are the same on any number of ranks.", valueName: "n"))
+  var sharpNodes: Int = BoundOptions.defaultSharpNodes
+
+  @Option(help: ArgumentHelp("Also stop the sharp bound's branch and bound after this many seconds; it stays a certified bound, but then depends on the machine and the rank count (the report says time budget).", valueName: "s"))
+  var sharpSeconds: Double?
 
   @Option(help: "Decision: smallest accuracy gain worth collecting multimodal data for.")
   var minGain: Double = 0.01
@@ -26,6 +33,8 @@ struct BoundArguments: ParsableArguments {
   func validate() throws {
     guard targetGap > 0, targetGap.isFinite else { throw ValidationError("--gap must be a positive number of bits") }
     guard sharpDimension >= 0 else { throw ValidationError("--sharp-dimension must be >= 0") }
+    guard sharpNodes >= 0 else { throw ValidationError("--sharp-nodes must be >= 0") }
+    if let sharpSeconds { guard sharpSeconds > 0, sharpSeconds.isFinite else { throw ValidationError("--sharp-seconds must be a positive number") } }
     guard minGain >= 0, synergyHigh >= 0, synergyLow >= 0 else { throw ValidationError("thresholds must be >= 0") }
   }
 
@@ -40,12 +49,33 @@ struct BoundArguments: ParsableArguments {
     case .on: (solver.labelSplitMinimumLabels, solver.labelSplitMinimumWork) = (2, 0)
     case .off: (solver.labelSplitMinimumLabels, solver.labelSplitMinimumWork) = (.max, .infinity)
     }
-    return BoundOptions(solver: solver, sharpDimensionLimit: sharpDimension)
+    var options = BoundOptions(solver: solver, sharpDimensionLimit: sharpDimension)
+    options.sharpBudget = SharpSearchBudget(nodes: sharpNodes, seconds: sharpSeconds)
+    options.linearPrograms = {
+      SharpBoundEngine.loaded.map { $0 as any LinearProgramSolver }.mapError { LinearProgramEngineUnavailable($0.description) }
+    }
+    return options
   }
 
   var thresholds: DecisionThresholds {
     DecisionThresholds(minimumGain: minGain, highSynergy: synergyHigh, lowSynergy: synergyLow)
   }
+}
+
+/// The LP engine of the sharp bound's branch and bound, loaded once per
+/// process; when it cannot be loaded, rank 0 says so once on stderr and the
+/// reports carry the reason in `bounds.notes`.
+enum SharpBoundEngine {
+  static let loaded: Result<ClpSolver, LinearProgrammingError> = {
+    do throws(LinearProgrammingError) {
+      return .success(try ClpSolver())
+    } catch {
+      if (Communicator.launcherRank ?? 0) == 0 {
+        writeStandardError("pidbounds: warning: \(error); the sharp upper bound falls back to vertex enumeration (see bounds.notes)\n")
+      }
+      return .failure(error)
+    }
+  }()
 }
 
 /// `--label-split`.

@@ -183,7 +183,7 @@ struct EstimateCommand: ParsableCommand {
         var record: Checkpoint? = nil
         _ = try communicator.fromRoot {
           if let checkpoint {
-            let fingerprint = String(fnv1a(coded.bytes + Array("v3 \(seed) \(bootstrap) \(permutations) \(cells.count) \(bounds.targetGap) \(bounds.sharpDimension)".utf8)), radix: 16)
+            let fingerprint = String(fnv1a(coded.bytes + Array("v3 \(seed) \(bootstrap) \(permutations) \(cells.count) \(bounds.targetGap) \(bounds.sharpDimension) \(bounds.sharpNodes) \(bounds.sharpSeconds ?? 0)".utf8)), radix: 16)
             record = try Checkpoint(path: checkpoint, fingerprint: fingerprint)
             if let damaged = record?.damagedLines, damaged > 0, !common.quiet {
               writeStandardError("pidbounds: warning: \(checkpoint): \(damaged) damaged line(s) (failed checksum) dropped; those replicates are computed again\n")

@@ -38,7 +38,7 @@ enum Report {
 
   /// The `bounds` block (CLI.md keys first, then ours).
   static func bounds(_ b: SynergyBounds) -> JSON {
-    let members: [(String, JSON)] = [
+    var members: [(String, JSON)] = [
       ("S_R_simple", .number(b.redundancySimple)),
       ("S_R_relaxed", .number(b.redundancyRelaxed)),
       ("S_R_sharp", .number(b.redundancySharp)),
@@ -55,13 +55,23 @@ enum Report {
       ("bracket_consistent", .bool(b.consistent)),
       ("S_upper_meet", .number(b.upperMeet)),
       ("S_upper_cap", .number(b.upperCap)),
+      ("S_upper_sharp_gap", optional(b.upperSharpGap)),
       ("S_upper_inner", optional(b.upperInner)),
       ("S_upper_inner_is_bound", .bool(false)),
+      ("S_upper_inner_is_achieved", .bool(b.upperInnerIsAchieved)),
+      // Strings, never null: the bootstrap counts null as a number (NaN)
+      // and strings as none, and its replicates must give the same count
+      // whichever way their sharp bound went.
+      ("sharp_method", .string(b.sharpMethod ?? "not computed")),
+      ("sharp_nodes", b.sharpSearch.map { .integer($0.nodes) } ?? .null),
+      ("sharp_stop", .string(b.sharpSearch?.stop.rawValue ?? (b.upperSharp != nil ? "closed" : "not run"))),
+      ("sharp_time_limited", .bool(b.sharpSearch?.stop == .timeBudget)),
       ("polytope_dimension", .integer(b.polytopeDimension)),
       ("S_R_sharp_gap_bits", .number(b.redundancySharpGap)),
       ("ipf_residual", .number(b.maximumEntropyResidual)),
       ("renamed_gap_bits", .array([.number(b.renamedGaps.0), .number(b.renamedGaps.1)])),
     ]
+    if !b.notes.isEmpty { members.append(("notes", .array(b.notes.map { .string($0) }))) }
     return .object(members)
   }
 
@@ -160,11 +170,17 @@ enum Report {
     out += "  synergy S in [\(formatted(b?["S_lower_clipped"])), \(formatted(b?["S_upper"]))]"
     if let sharp = b?["S_upper_sharp"], sharp != .null { out += "   (sharp upper \(formatted(sharp)))" }
     out += "\n"
+    if let nodes = b?["sharp_nodes"], nodes != .null, case .string(let stop)? = b?["sharp_stop"] {
+      out += "    sharp bound: branch and bound, \(formatted(nodes, decimals: 0)) node LPs, stopped: \(stop), gap \(scientific0(b?["S_upper_sharp_gap"])) bits\n"
+    }
+    if case .array(let notes)? = b?["notes"] {
+      for case .string(let note) in notes { out += wrapped("note: " + note, width: 76, indent: "    ") + "\n" }
+    }
     let rows: [(String, String)] = [
       ("S_R_simple", "S_R_simple"), ("S_R_relaxed", "S_R_relaxed"), ("S_R_sharp", "S_R_sharp"),
       ("S_U_l2", "S_U_l2"), ("S_U_bc", "S_U_bc"), ("S_U_paper (not a bound)", "S_U_paper"),
       ("S_upper_paper", "S_upper_paper"), ("S_upper (ours)", "S_upper"),
-      ("S_upper_inner (estimate)", "S_upper_inner"),
+      (b?["S_upper_inner_is_achieved"] == .bool(true) ? "S_upper_inner (found)" : "S_upper_inner (estimate)", "S_upper_inner"),
     ]
     for (label, key) in rows where b?[key] != nil && b?[key] != .null {
       out += "    " + padded(label, 26) + leftPadded(formatted(b?[key]), 9) + "\n"

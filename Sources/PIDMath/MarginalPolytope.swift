@@ -17,6 +17,10 @@ struct MarginalPolytope {
   private(set) var base: [Double]
   /// Cells that may carry mass (not forced to zero).
   let free: [Int]
+  /// The cell that coordinate `j` moves alone: `directions` restricted to
+  /// these rows is the identity, so `z[j] = r[coordinateCells[j]] -
+  /// base[coordinateCells[j]]` for every `r = base + G z`.
+  let coordinateCells: [Int]
   let n1: Int, n2: Int, k: Int
   /// The pairwise marginals of `base`, `x1x2` then `x1y` then `x2y`.
   private(set) var marginals: [Double]
@@ -56,7 +60,8 @@ struct MarginalPolytope {
     for a in 0..<n1 { for y in 0..<k { rows.append(row { $0 % k == y && $0 / (n2 * k) == a }) } }
     for b in 0..<n2 { for y in 0..<k { rows.append(row { $0 % k == y && ($0 / k) % n2 == b }) } }
     for c in 0..<cells where forced[c] { rows.append(row { $0 == c }) }
-    let basis = nullSpace(rows, columns: cells)
+    let (basis, coordinates) = nullSpaceWithCoordinates(rows, columns: cells)
+    coordinateCells = coordinates
     dimension = basis.count
     var g = [Double](repeating: 0, count: cells * basis.count)
     for (j, v) in basis.enumerated() { for i in 0..<cells { g[i * basis.count + j] = v[i] } }
@@ -118,6 +123,12 @@ struct MarginalPolytope {
 /// An orthonormal-free basis of the null space of `rows` (reduced row
 /// echelon form with partial pivoting): one vector per free column.
 func nullSpace(_ rows: [[Double]], columns: Int) -> [[Double]] {
+  nullSpaceWithCoordinates(rows, columns: columns).basis
+}
+
+/// `nullSpace`, with the free column of each vector (where it is 1 and
+/// every other vector 0).
+func nullSpaceWithCoordinates(_ rows: [[Double]], columns: Int) -> (basis: [[Double]], coordinates: [Int]) {
   var m = rows
   var pivotColumns: [Int] = []
   var rank = 0
@@ -138,13 +149,15 @@ func nullSpace(_ rows: [[Double]], columns: Int) -> [[Double]] {
   }
   let pivotSet = Set(pivotColumns)
   var basis: [[Double]] = []
+  var coordinates: [Int] = []
   for freeColumn in 0..<columns where !pivotSet.contains(freeColumn) {
     var v = [Double](repeating: 0, count: columns)
     v[freeColumn] = 1
     for (i, p) in pivotColumns.enumerated() { v[p] = -m[i][freeColumn] }
     basis.append(v)
+    coordinates.append(freeColumn)
   }
-  return basis
+  return (basis, coordinates)
 }
 
 /// The smallest joint entropy `H_r(X1,X2,Y)` over Δ3, in bits.

@@ -1,0 +1,1 @@
+#include <Clp_C_Interface.h>
