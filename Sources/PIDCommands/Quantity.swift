@@ -108,7 +108,4 @@ struct QuantityValues {
   subscript(_ q: Quantity) -> Double? {
     quantities.firstIndex(of: q).map { values[$0] }
   }
-
-  /// `(key path, value)` pairs for the report.
-  var keyed: [(String, Double)] { zip(quantities, values).map { ($0.0.rawValue, $0.1) } }
 }

@@ -196,7 +196,7 @@ private struct Coordinator {
     }
   }
 
-  mutating func record(_ b: Int, _ numbers: [Double], checkpoint: Checkpoint?, store: (Int, [Double]) -> Void) throws {
+  mutating func record(_ b: Int, _ numbers: [Double], checkpoint: Checkpoint?, store: (Int, [Double]) -> Void) {
     store(b, numbers)
     finished += 1
     if checkpoint != nil { unsaved.append((b, numbers)) }
@@ -242,7 +242,7 @@ private struct Coordinator {
         var offset = 1
         while offset + 1 < message.count {
           let b = Int(message[offset]), n = Int(message[offset + 1])
-          try record(b, Array(message[(offset + 2)..<(offset + 2 + n)]), checkpoint: checkpoint, store: store)
+          record(b, Array(message[(offset + 2)..<(offset + 2 + n)]), checkpoint: checkpoint, store: store)
           offset += 2 + n
         }
         try feed(envelope.source, communicator: communicator)
@@ -251,7 +251,7 @@ private struct Coordinator {
         let started = now()
         defer { costs.jobSeconds.append(now() - started) }
         do {
-          try record(b, try compute(b), checkpoint: checkpoint, store: store)
+          record(b, try compute(b), checkpoint: checkpoint, store: store)
         } catch {
           ownFailure = error
         }
