@@ -15,6 +15,16 @@ extension InteriorPointSolver {
     var lowerNats: Double
     var steps: Int
     var gapBits: Double { (upperNats - lowerNats) / naturalLogOf2 }
+
+    /// The better end of each: the lower upper end (with its coupling) and
+    /// the higher lower end. Both ends are valid whichever iterate gave
+    /// them, so the combination is a certificate too.
+    func merged(with other: Outcome?) -> Outcome {
+      guard let other else { return self }
+      var result = upperNats <= other.upperNats ? self : other
+      result.lowerNats = max(lowerNats, other.lowerNats)
+      return result
+    }
   }
 
   func objective(_ q: [Double]) -> Double {
@@ -54,18 +64,185 @@ extension InteriorPointSolver {
       let value = objective(c)
       if value < upper { upper = value; q = c }
     }
-    // Σ λ p(a,t) + Σ μ p(b,t) - Σ_a p(a) max_b g(a,b).
-    var bound = 0.0
-    for i in 0..<(nA * k) where pA[i] > 0 { bound += lambda[i] * pA[i] }
-    for i in 0..<(nB * k) where pB[i] > 0 { bound += mu[i] * pB[i] }
-    var tops = [Double](repeating: -.infinity, count: nA)
-    for a in 0..<nA {
-      for b in 0..<nB where pairAllowed[a * nB + b] { tops[a] = max(tops[a], gValue[a * nB + b]) }
-      bound -= rowMassA[a] * tops[a]
-    }
-    if hasTinyCells { bound += tinyMultiplierGain(tops: tops) }
-    return Outcome(q: q, upperNats: upper, lowerNats: bound, steps: 0)
+    return Outcome(q: q, upperNats: upper, lowerNats: dualBound(), steps: 0)
   }
+
+  /// The Lagrange dual bound (nats) at the current multipliers made dual
+  /// feasible by the best uniform shifts: `λ(a,·) - α_a`, `μ(b,·) - β_b`
+  /// with `α_a + β_b >= g(a,b)` on every allowed pair, which leaves
+  ///
+  ///     Σ λ p(a,t) + Σ μ p(b,t) - (Σ_a p(a) α_a + Σ_b p(b) β_b).
+  ///
+  /// The shifts minimizing the subtracted term solve a transport dual; they
+  /// are approached by alternating exact minimizations over `β` and `α`
+  /// (`α_a = max_b g(a,b) - β_b`, `β_b = max_a g(a,b) - α_a`, each a
+  /// c-transform), starting from `β = 0`, which is the plain bound
+  /// `Σ_a p(a) max_b g(a,b)`. Every step can only lower the subtracted term,
+  /// and any shifts satisfying the constraints give a valid bound, so the
+  /// number of sweeps affects only the bound's tightness. The β shifts
+  /// recover what the row shifts alone lose where the multipliers of a
+  /// column of B overshoot on some pairs (g > 0) while the others have room.
+  /// Tables with tiny cells then add `tinyMultiplierGain`.
+  func dualBound() -> Double {
+    var base = 0.0
+    for i in 0..<(nA * k) where pA[i] > 0 { base += lambda[i] * pA[i] }
+    for i in 0..<(nB * k) where pB[i] > 0 { base += mu[i] * pB[i] }
+    var rowMassB = [Double](repeating: 0, count: nB)
+    for b in 0..<nB { for t in 0..<k { rowMassB[b] += pB[b * k + t] } }
+    var alpha = [Double](repeating: -.infinity, count: nA)
+    var beta = [Double](repeating: 0, count: nB)
+    for a in 0..<nA {
+      for b in 0..<nB where pairAllowed[a * nB + b] { alpha[a] = max(alpha[a], gValue[a * nB + b]) }
+    }
+    func subtracted() -> Double {
+      var total = 0.0
+      for a in 0..<nA where alpha[a] > -.infinity { total += rowMassA[a] * alpha[a] }
+      for b in 0..<nB { total += rowMassB[b] * beta[b] }
+      return total
+    }
+    let plain = subtracted()
+    var best = plain
+    var bestShifts = (alpha, beta)
+    for _ in 0..<Self.shiftSweeps {
+      for b in 0..<nB {
+        var top = -Double.infinity
+        for a in 0..<nA where pairAllowed[a * nB + b] { top = max(top, gValue[a * nB + b] - alpha[a]) }
+        beta[b] = top > -.infinity ? top : 0
+      }
+      for a in 0..<nA {
+        var top = -Double.infinity
+        for b in 0..<nB where pairAllowed[a * nB + b] { top = max(top, gValue[a * nB + b] - beta[b]) }
+        alpha[a] = top
+      }
+      let value = subtracted()
+      guard value < best else { break }
+      best = value
+      bestShifts = (alpha, beta)
+    }
+    guard hasTinyCells else { return base - best }
+    // The tiny cells' gain on top of either set of shifts (the β shifts
+    // moved into μ and g).
+    let plainTops = (0..<nA).map { a in
+      (0..<nB).filter { pairAllowed[a * nB + $0] }.map { gValue[a * nB + $0] }.max() ?? -.infinity
+    }
+    var plainBound = base
+    for a in 0..<nA where plainTops[a] > -.infinity { plainBound -= rowMassA[a] * plainTops[a] }
+    plainBound += tinyMultiplierGain(tops: plainTops, g: gValue, mu: mu)
+    var shiftedG = gValue, shiftedMu = mu
+    for pair in 0..<(nA * nB) where pairAllowed[pair] { shiftedG[pair] -= bestShifts.1[pair % nB] }
+    for b in 0..<nB { for t in 0..<k where pB[b * k + t] > 0 { shiftedMu[b * k + t] -= bestShifts.1[b] } }
+    var shiftedBound = base
+    for a in 0..<nA where bestShifts.0[a] > -.infinity { shiftedBound -= rowMassA[a] * bestShifts.0[a] }
+    for b in 0..<nB { shiftedBound -= rowMassB[b] * bestShifts.1[b] }
+    // (Σ μ' p(b,t) = Σ μ p(b,t) - Σ_b p(b) β_b: the β term above.)
+    shiftedBound += tinyMultiplierGain(tops: bestShifts.0, g: shiftedG, mu: shiftedMu)
+    return max(plainBound, shiftedBound)
+  }
+
+  /// The dual bound (nats, row-shift form `Σ λ p + Σ μ p - Σ_a p(a) max_b g(a,b)`)
+  /// after coordinate ascent over the multipliers, starting from the
+  /// current ones (which are not changed): each multiplier in turn is moved
+  /// to the maximizer of the bound along it (a concave function of the
+  /// move, found by golden-section search), for `sweeps` sweeps. The bound
+  /// is valid at any multipliers; the ascent only tightens it. Moving
+  /// `λ(a,t)` by `δ` adds `p(a,t) δ` and moves `g(a,b)` to
+  /// `g + log(1 - s + s e^δ)` (`s` the pair's softmax entry of `t`).
+  func polishedDualBound(sweeps: Int) -> Double {
+    var lam = lambda, m = mu
+    var g = gValue
+    var soft = self.soft
+    // The bound at the final multipliers, with g evaluated afresh (the
+    // ascent updates g and the softmax incrementally).
+    func value() -> Double {
+      var exact = [Double](repeating: 0, count: nA * nB), scratch = [Double](repeating: 0, count: nA * nB * k)
+      var top = 0.0
+      _ = evaluate(lambda: lam, mu: m, g: &exact, soft: &scratch, maxG: &top)
+      var total = 0.0
+      for i in 0..<(nA * k) where pA[i] > 0 { total += lam[i] * pA[i] }
+      for i in 0..<(nB * k) where pB[i] > 0 { total += m[i] * pB[i] }
+      for a in 0..<nA {
+        var top = -Double.infinity
+        for b in 0..<nB where pairAllowed[a * nB + b] { top = max(top, exact[a * nB + b]) }
+        if top > -.infinity { total -= rowMassA[a] * top }
+      }
+      return total
+    }
+    var tops = [Double](repeating: -.infinity, count: nA)
+    func refreshTops() {
+      for a in 0..<nA {
+        tops[a] = -.infinity
+        for b in 0..<nB where pairAllowed[a * nB + b] { tops[a] = max(tops[a], g[a * nB + b]) }
+      }
+    }
+    refreshTops()
+    for _ in 0..<sweeps {
+      for side in 0..<2 {
+        let masses = side == 0 ? pA : pB
+        for cell in 0..<masses.count {
+          let p = masses[cell]
+          guard p > 0 else { continue }
+          let t = cell % k, line = cell / k
+          let pairs: [Int] = side == 0
+            ? (0..<nB).filter { pairAllowed[line * nB + $0] }.map { line * nB + $0 }
+            : (0..<nA).filter { pairAllowed[$0 * nB + line] }.map { $0 * nB + line }
+          let shares = pairs.map { soft[$0 * k + t] }
+          // Rows' largest g outside the moved pairs.
+          var others = [Double](repeating: -.infinity, count: pairs.count)
+          for (i, pair) in pairs.enumerated() {
+            let a = pair / nB
+            for b in 0..<nB where pairAllowed[a * nB + b] && (side == 0 ? false : b != line) { others[i] = max(others[i], g[a * nB + b]) }
+          }
+          func moved(_ i: Int, _ delta: Double) -> Double {
+            let s = shares[i]
+            // log(1 - s + s e^δ), stable for s near 0 or 1.
+            if s <= 0 { return g[pairs[i]] }
+            let x = Double.log(s) + delta, y = s < 1 ? Double.log(onePlus: -s) : -Double.infinity
+            let hi = max(x, y), lo = min(x, y)
+            return g[pairs[i]] + hi + Double.log(onePlus: Double.exp(lo - hi))
+          }
+          func change(_ delta: Double) -> Double {
+            var total = p * delta
+            if side == 0 {
+              var top = -Double.infinity
+              for i in pairs.indices { top = max(top, moved(i, delta)) }
+              total -= rowMassA[line] * (top - tops[line])
+            } else {
+              for (i, pair) in pairs.enumerated() {
+                let a = pair / nB
+                total -= rowMassA[a] * (max(others[i], moved(i, delta)) - tops[a])
+              }
+            }
+            return total
+          }
+          // Bracket the maximizer: the change is concave and 0 at δ = 0.
+          var lo = -1.0, hi = 1.0
+          while lo > -1e3 && change(2 * lo) > change(lo) { lo *= 2 }
+          while hi < 1e3 && change(2 * hi) > change(hi) { hi *= 2 }
+          let ratio = (5.0.squareRoot() - 1) / 2
+          for _ in 0..<60 {
+            let x1 = hi - ratio * (hi - lo), x2 = lo + ratio * (hi - lo)
+            if change(x1) < change(x2) { lo = x1 } else { hi = x2 }
+          }
+          let delta = (lo + hi) / 2
+          guard change(delta) > 0 else { continue }
+          if side == 0 { lam[cell] += delta } else { m[cell] += delta }
+          for (i, pair) in pairs.enumerated() {
+            let newG = moved(i, delta)
+            // New softmax of the pair: entry t scales by e^δ, all by e^(g - g').
+            let scale = Double.exp(g[pair] - newG)
+            for u in 0..<k { soft[pair * k + u] *= scale }
+            soft[pair * k + t] *= Double.exp(delta)
+            g[pair] = newG
+          }
+          refreshTops()
+        }
+      }
+    }
+    return value()
+  }
+
+  /// Most alternating sweeps of `dualBound`'s shifts.
+  static let shiftSweeps = 20
 
   /// Problems with at most this many multipliers get the projected masses
   /// (`projectedMasses`) as a candidate of the certificate's upper end.
@@ -216,9 +393,9 @@ extension InteriorPointSolver {
   /// multiplier is far below where the cell's marginal would be met, which
   /// the path can leave it at (with its softmax entries underflowed to 0,
   /// no Newton step moves it).
-  func tinyMultiplierGain(tops: [Double]) -> Double {
+  func tinyMultiplierGain(tops: [Double], g: [Double], mu: [Double]) -> Double {
     var tops = tops
-    var g = gValue
+    var g = g
     var lam = lambda, m = mu
     var gain = 0.0
     // Cells as (mass, pairs it enters, its multiplier's index).

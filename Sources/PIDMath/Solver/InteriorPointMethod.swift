@@ -44,6 +44,11 @@ final class InteriorPointSolver {
   /// Complementarity below which the reduced system is kept only while
   /// each step at least halves the path's certificate (`run`).
   static let reducedEndLevel = 1e-7
+  /// Problems of at most this many cells whose path ends above the target
+  /// gap get their dual end polished (`polishedDualBound`) ...
+  static let polishLimit = 20_000
+  /// ... with this many sweeps.
+  static let polishSweeps = 4
   /// Problems whose augmented system has at most this many unknowns are
   /// always solved with it (dense LU): exact to the end of the path.
   static let augmentedLimit = 100
@@ -242,6 +247,8 @@ final class InteriorPointSolver {
     split = options.splitsLabels(nA: nA, nB: nB, k: k) ? options.workers : nil
     var steps = 0
     var best: Outcome? = nil
+    // The iterate whose certificate had the best dual end so far.
+    var bestDualState: SavedState? = nil
     var lastImprovement = 0
     // The best gap of the path's own certificates (bits).
     var pathBest = Double.infinity
@@ -288,16 +295,17 @@ final class InteriorPointSolver {
           guess: usesIterativeSystems ? nil : predictedActive, givesUp: !usesIterativeSystems)
         if let outcome = tried {
           steps += newtonSteps
-          best = outcome
+          best = outcome.merged(with: best)
           lastImprovement = steps
-          if outcome.gapBits <= options.targetGap { break }
+          if best!.gapBits <= options.targetGap { break }
         } else {
           discardedSteps += newtonSteps
         }
       }
       if complementarity / naturalLogOf2 < max(1e4 * options.targetGap, 1e-6) {
         let outcome = certify()
-        if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
+        if outcome.lowerNats > (best?.lowerNats ?? -.infinity) { bestDualState = save() }
+        best = outcome.merged(with: best)
         // The path has stalled when its own certificates stop improving: a
         // better one from a crossover that fell short says nothing about
         // the path.
@@ -307,7 +315,7 @@ final class InteriorPointSolver {
         }
         if !(outcome.gapBits <= 0.5 * previousPathGap) && complementarity < Self.reducedEndLevel { reducedStalled = true }
         previousPathGap = outcome.gapBits
-        if outcome.gapBits <= options.targetGap || steps - lastImprovement >= patience { break }
+        if best!.gapBits <= options.targetGap || steps - lastImprovement >= patience { break }
       }
       // Small problems always use the augmented system; larger ones the
       // reduced one, falling back to the augmented one (while affordable)
@@ -428,7 +436,15 @@ final class InteriorPointSolver {
       steps += 1
     }
     let outcome = certify()
-    if best == nil || outcome.gapBits < best!.gapBits { best = outcome }
+    if outcome.lowerNats > (best?.lowerNats ?? -.infinity) { bestDualState = save() }
+    best = outcome.merged(with: best)
+    if best!.gapBits > options.targetGap && nA * nB * k <= Self.polishLimit, let state = bestDualState {
+      // Polish the dual end from the multipliers of the best one.
+      let current = save()
+      restore(state)
+      best!.lowerNats = max(best!.lowerNats, polishedDualBound(sweeps: Self.polishSweeps))
+      restore(current)
+    }
     var result = best!
     result.steps = steps + discardedSteps
     return result
