@@ -32,14 +32,15 @@ extension InteriorPointSolver {
   }
 
   /// The coupling `m s` rounded onto the marginals, and the dual bound (in
-  /// nats, of `F = -H(T|A,B)`) at the current multipliers.
+  /// nats, of `F = -H(T|A,B)`) at the current multipliers. Candidates for
+  /// the upper end: `m s` and, on small problems, the projected masses,
+  /// each rounded as it is and, when that does not reach
+  /// `certificateTarget`, after matrix scaling.
   func certify() -> Outcome {
     var q = [Double](repeating: 0, count: nA * nB * k)
     for pair in 0..<(nA * nB) where pairAllowed[pair] {
       for t in 0..<k { q[pair * k + t] = mass[pair] * soft[pair * k + t] }
     }
-    // Candidates: m s and, on small problems, the projected masses, each
-    // rounded as it is and (dense systems) rounded after matrix scaling.
     var candidates = [q]
     if (nA + nB) * k <= Self.projectionLimit, let projected = projectedMasses() {
       var p = [Double](repeating: 0, count: nA * nB * k)
@@ -48,23 +49,27 @@ extension InteriorPointSolver {
       }
       candidates.append(p)
     }
+    let lower = dualBound()
+    var upper = Double.infinity
     for i in candidates.indices {
-      // (Large problems, certified at every step of their early crossovers,
-      // keep the plain rounding alone.)
-      if !usesIterativeSystems {
-        var scaled = candidates[i]
+      var rounded = candidates[i]
+      roundOntoMarginals(&rounded)
+      let value = objective(rounded)
+      if value < upper { upper = value; q = rounded }
+    }
+    // The scaled candidates only when the plain ones fall short of the
+    // target. (Large problems, certified at every step of their early
+    // crossovers, keep the plain rounding alone.)
+    if !usesIterativeSystems && (upper - lower) / naturalLogOf2 > certificateTarget {
+      for candidate in candidates {
+        var scaled = candidate
         scaleOntoMarginals(&scaled)
         roundOntoMarginals(&scaled)
-        candidates.append(scaled)
+        let value = objective(scaled)
+        if value < upper { upper = value; q = scaled }
       }
-      roundOntoMarginals(&candidates[i])
     }
-    var upper = Double.infinity
-    for c in candidates {
-      let value = objective(c)
-      if value < upper { upper = value; q = c }
-    }
-    return Outcome(q: q, upperNats: upper, lowerNats: dualBound(), steps: 0)
+    return Outcome(q: q, upperNats: upper, lowerNats: lower, steps: 0)
   }
 
   /// The Lagrange dual bound (nats) at the current multipliers made dual

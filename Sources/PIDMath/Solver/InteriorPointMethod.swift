@@ -37,6 +37,8 @@ final class InteriorPointSolver {
   var lastIterations = 0
   /// Relative accuracy of the conjugate-gradient solves of this step.
   var iterativeTolerance = 1e-8
+  /// Gap (bits) at which `certify` stops trying further candidates.
+  var certificateTarget = 0.0
   /// Storage that `factor()` reuses from step to step.
   let factorBuffers = FactorBuffers()
 
@@ -245,6 +247,7 @@ final class InteriorPointSolver {
 
   func run(options: SolverOptions) -> Outcome {
     split = options.splitsLabels(nA: nA, nB: nB, k: k) ? options.workers : nil
+    certificateTarget = options.targetGap
     var steps = 0
     var best: Outcome? = nil
     // The iterate whose certificate had the best dual end so far.
