@@ -441,6 +441,14 @@ final class InteriorPointSolver {
     let outcome = certify()
     if outcome.lowerNats > (best?.lowerNats ?? -.infinity) { bestDualState = save() }
     best = outcome.merged(with: best)
+    if best!.gapBits > options.targetGap, let state = bestDualState {
+      // The dual barrier method from the multipliers of the best dual end.
+      restore(state)
+      if let outcome = dualBarrier(targetGap: options.targetGap) {
+        best = outcome.merged(with: best)
+        if outcome.lowerNats >= best!.lowerNats { bestDualState = save() }
+      }
+    }
     if best!.gapBits > options.targetGap && nA * nB * k <= Self.polishLimit, let state = bestDualState {
       // Polish the dual end from the multipliers of the best one.
       let current = save()
