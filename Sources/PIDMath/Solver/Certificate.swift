@@ -282,6 +282,26 @@ extension InteriorPointSolver {
     }
     // (index[u] >= index[v] for v <= u: only the lower triangle is written,
     // which is all the Cholesky reads.)
+    guard solveMultiplierSystem(&matrix, &rhs, ridge: 1e-14) else { return nil }
+    var projected = mass
+    for pair in 0..<mass.count where pairAllowed[pair] && mass[pair] > Self.negligibleMass {
+      let a = pair / nB, b = pair % nB
+      var rate = 0.0
+      for t in 0..<k { rate += soft[pair * k + t] * (rhs[a * k + t] + rhs[nA * k + b * k + t]) }
+      projected[pair] = max(0, mass[pair] * (1 + rate))
+    }
+    return projected
+  }
+
+  /// Solves `M x = r` in place (`rhs` becomes `x`) for a symmetric
+  /// positive semidefinite `M` over all `(nA + nB) k` multipliers
+  /// (row-major, lower triangle read): the fixed multipliers' rows and
+  /// columns become those of the identity with a zero right-hand side, and
+  /// a ridge of `ridge` times the largest diagonal entry, grown a hundredfold
+  /// up to four times, is added until the Cholesky factorization succeeds.
+  /// Returns false (leaving `rhs` unchanged) when none does.
+  func solveMultiplierSystem(_ matrix: inout [Double], _ rhs: inout [Double], ridge: Double) -> Bool {
+    let dim = (nA + nB) * k
     for i in 0..<dim where isFixed(i) {
       for j in 0..<dim { matrix[i * dim + j] = 0; matrix[j * dim + i] = 0 }
       matrix[i * dim + i] = 1
@@ -293,20 +313,13 @@ extension InteriorPointSolver {
     var trial = matrix
     for attempt in 0..<5 where !factored {
       trial = matrix
-      let ridge = largest * 1e-14 * Double.pow(100, attempt)
-      for i in 0..<dim { trial[i * dim + i] += ridge }
+      let added = largest * ridge * Double.pow(100, attempt)
+      for i in 0..<dim { trial[i * dim + i] += added }
       factored = trial.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, dim) }
     }
-    guard factored else { return nil }
+    guard factored else { return false }
     trial.withUnsafeBufferPointer { L in rhs.withUnsafeMutableBufferPointer { choleskySolve(L.baseAddress!, dim, $0.baseAddress!) } }
-    var projected = mass
-    for pair in 0..<mass.count where pairAllowed[pair] && mass[pair] > Self.negligibleMass {
-      let a = pair / nB, b = pair % nB
-      var rate = 0.0
-      for t in 0..<k { rate += soft[pair * k + t] * (rhs[a * k + t] + rhs[nA * k + b * k + t]) }
-      projected[pair] = max(0, mass[pair] * (1 + rate))
-    }
-    return projected
+    return true
   }
 
   /// Sweeps of `scaleOntoMarginals`.

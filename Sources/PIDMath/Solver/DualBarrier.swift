@@ -71,7 +71,7 @@ extension InteriorPointSolver {
         slack[pair] = -gValue[pair]
       }
       let (rA, rB) = residuals()
-      var rhs = rA + rB
+      let rhs = rA + rB
       for i in 0..<(n * n) { matrix[i] = 0 }
       for pair in 0..<mass.count where pairAllowed[pair] {
         let a = pair / nB, b = pair % nB
@@ -88,24 +88,8 @@ extension InteriorPointSolver {
           }
         }
       }
-      for i in 0..<n where isFixed(i) {
-        for j in 0..<n { matrix[i * n + j] = 0; matrix[j * n + i] = 0 }
-        matrix[i * n + i] = 1
-        rhs[i] = 0
-      }
-      var largest = 0.0
-      for i in 0..<n { largest = max(largest, matrix[i * n + i]) }
-      var factored = false
-      var factors = matrix
-      for attempt in 0..<5 where !factored {
-        factors = matrix
-        let ridge = largest * 1e-15 * Double.pow(100, attempt)
-        for i in 0..<n { factors[i * n + i] += ridge }
-        factored = factors.withUnsafeMutableBufferPointer { choleskyFactor($0.baseAddress!, n) }
-      }
-      guard factored else { break }
       var direction = rhs
-      factors.withUnsafeBufferPointer { L in direction.withUnsafeMutableBufferPointer { choleskySolve(L.baseAddress!, n, $0.baseAddress!) } }
+      guard solveMultiplierSystem(&matrix, &direction, ridge: 1e-15) else { break }
       var decrement = 0.0
       for i in 0..<n { decrement += rhs[i] * direction[i] }
       steps += 1
