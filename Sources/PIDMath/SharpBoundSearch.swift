@@ -63,16 +63,23 @@ public struct SharpSearchOutcome: Sendable {
 /// (any `y` would do) the bound used is the Lagrangian one
 /// `b·y + Σ_c min(f(l_c) - (Aᵀy)_c l_c, f(u_c) - (Aᵀy)_c u_c)`, valid for
 /// every `y` because `f(t) - a t` is concave and its minimum over an
-/// interval is at an end; a rounding margin is subtracted from it. A node
-/// proven empty by the LP's infeasibility ray (Farkas) is dropped.
+/// interval is at an end; a rounding margin is subtracted from it. The
+/// node's bound is the larger of that and `improvedGroupedBound`, which
+/// keeps the rows of one pairwise marginal exact (each group's convex
+/// envelope instead of per-cell secants). Before its LP a node's box is
+/// shrunk through the rows (`propagate`); a node proven empty by that or by
+/// the LP's infeasibility ray (Farkas) is dropped.
 ///
 /// The LP point is repaired to a vertex of Δ3 (`MarginalPolytope.vertex(near:)`),
 /// a feasible joint whose `H` is an inner value. The search divides the
 /// node's cell with the largest `f - secant` gap at the LP point, at the LP
-/// value (kept 1% of the interval away from its ends), best first. Before
-/// dividing, the node's multipliers cut from each cell's interval the end
-/// piece where no joint can beat the incumbent (`reduce`); what is cut
-/// enters the bound as the incumbent less `pruningGap`.
+/// value (kept 1% of the interval away from its ends), best first. A node
+/// whose LP point has no such gap but whose bound stays below the incumbent
+/// (the LP meets its rows only to its tolerance), or whose LP failed, is
+/// divided at the middle of the cell with the widest secant gap on its
+/// interval. Before dividing, the node's multipliers cut from each cell's
+/// interval the end piece where no joint can beat the incumbent (`reduce`);
+/// what is cut enters the bound as the incumbent less `pruningGap`.
 ///
 /// Work is spread over `Workers` in synchronized rounds: each round takes
 /// the `batch` best open nodes (ties broken by creation order), worker `w`
@@ -88,6 +95,8 @@ struct SharpBoundSearch {
   /// Nodes per round: fixed, so that the search does not depend on the
   /// number of workers.
   static let batch = 32
+  /// Subgradient steps of the grouped bound per node.
+  static let subgradientSteps = 20
 
   let polytope: MarginalPolytope
   /// Free cells, one LP column each.
@@ -97,6 +106,12 @@ struct SharpBoundSearch {
   /// The root box: every member of Δ3 lies in it.
   let rootLower: [Double]
   let rootUpper: [Double]
+  /// The variables of each equality row (every coefficient is 1).
+  let rowMembers: [[Int]]
+  /// The pairwise marginal of each row: 0 `p(x1,x2)`, 1 `p(x1,y)`, 2 `p(x2,y)`.
+  let rowFamily: [Int]
+  /// The marginals whose rows `groupedBound` may keep exact.
+  let groupFamilies: [Int]
   /// Largest number of variables for which the root box is tightened by
   /// LPs (two per variable).
   static let rangeTighteningLimit = 150
@@ -136,6 +151,14 @@ struct SharpBoundSearch {
       let frechet = [m[a * n2 + b] - others[0], m[a * n2 + b] - others[1], m[n1 * n2 + n1 * k + b * k + y] - others[2]].max()!
       lower.append(max(0, frechet - Self.roundingMargin(terms: n1 + n2 + 2 * k, magnitude: magnitude)))
     }
+    var members = [[Int]](repeating: [], count: rows), family = [Int](repeating: 0, count: rows)
+    for row in used.indices where used[row] >= 0 { family[used[row]] = row < n1 * n2 ? 0 : row < n1 * n2 + n1 * k ? 1 : 2 }
+    for j in variables.indices {
+      for e in Int(starts[j])..<Int(starts[j + 1]) { members[Int(indices[e])].append(j) }
+    }
+    rowMembers = members
+    rowFamily = family
+    groupFamilies = Self.groupFamilies(rowMembers: members, rowFamily: family)
     constraints = EqualityConstraints(
       rows: rows, columns: variables.count, columnStarts: starts, rowIndices: indices, values: values, rightHandSide: rhs)
     program = try solver.program(constraints)
@@ -177,6 +200,16 @@ struct SharpBoundSearch {
       if newLower[j] > newUpper[j] { (newLower[j], newUpper[j]) = (lower[j], upper[j]) }
     }
     return (newLower, newUpper)
+  }
+
+  /// The largest `f(t) - s(t)` over `[l, u]`, `s` the secant of `f` on
+  /// `[l, u]` (reached where `f'(t)` equals the secant's slope).
+  static func largestSecantGap(lower l: Double, upper u: Double) -> Double {
+    guard u > l else { return 0 }
+    let slope = (f(u) - f(l)) / (u - l)
+    // f'(t) = -log2(t) - log2(e).
+    let t = min(max(Double.exp2(-slope - 1 / Double.log(2)), l), u)
+    return max(0, f(t) - (f(l) + slope * (t - l)))
   }
 
   /// `-t log2 t`, 0 at 0.
@@ -257,7 +290,11 @@ struct SharpBoundSearch {
   /// Solves one node: a function of the node and `incumbent` (the best
   /// `H` known when its round began) alone.
   func evaluate(_ node: Node, incumbent: Double) -> Record {
-    let (lower, upper) = box(node)
+    var (lower, upper) = box(node)
+    if propagate(lower: &lower, upper: &upper) == .empty {
+      return Record(kind: .empty, bound: .infinity, variable: -1, value: 0, innerEntropy: .infinity,
+                    basis: node.warmStart ?? [], innerJoint: [], lower: lower, upper: upper, cutFloor: .infinity)
+    }
     var slope = [Double](repeating: 0, count: variables.count)
     for j in slope.indices where upper[j] - lower[j] > 0 {
       slope[j] = (Self.f(upper[j]) - Self.f(lower[j])) / (upper[j] - lower[j])
@@ -275,7 +312,18 @@ struct SharpBoundSearch {
     // Any multipliers give a valid bound; y = 0 gives Σ min(f(l), f(u)).
     record.bound = result.dualIsRay ? -.infinity : lagrangianBound(result.dual, lower: lower, upper: upper)
     record.bound = max(record.bound, lagrangianBound([Double](repeating: 0, count: constraints.rows), lower: lower, upper: upper))
-    guard result.status == .optimal, result.primal.allSatisfy(\.isFinite) else { return record }
+    guard result.status == .optimal, result.primal.allSatisfy(\.isFinite) else {
+      // The LP failed (typically on a box too thin for its tolerances):
+      // divide at the middle of the cell with the widest secant gap, so
+      // that the children's bounds (at worst those of `y = 0`) close in.
+      var widest = 1e-12
+      for j in variables.indices where upper[j] > lower[j] {
+        let gap = Self.largestSecantGap(lower: lower[j], upper: upper[j])
+        if gap > widest { widest = gap; record.variable = j; record.value = (lower[j] + upper[j]) / 2 }
+      }
+      if record.variable >= 0 && record.bound < incumbent - Self.pruningGap { record.kind = .branch }
+      return record
+    }
     // The cell whose function lies farthest above its secant at the LP point.
     var largest = 0.0
     for j in variables.indices where upper[j] > lower[j] {
@@ -289,9 +337,30 @@ struct SharpBoundSearch {
       record.innerEntropy = vertex.entropy
       record.innerJoint = vertex.joint
     }
+    // The bound with one marginal's rows kept exact, from the LP's
+    // multipliers and a few subgradient steps.
+    let target = min(incumbent, record.innerEntropy)
+    if !result.dualIsRay, record.bound < target - Self.pruningGap {
+      record.bound = max(record.bound, improvedGroupedBound(result.dual, lower: lower, upper: upper, target: target, steps: Self.subgradientSteps))
+    }
     if largest <= 1e-12 {
-      record.kind = .leaf
-      return record
+      // The LP point lies at ends of its intervals, so the LP value is H
+      // there; but the LP meets the rows only to its tolerance, and its
+      // bound can stay below the incumbent. Such a node is divided at the
+      // middle of the cell whose secant is farthest below f anywhere on
+      // its interval, until the intervals are too small to matter.
+      let threshold = min(incumbent, record.innerEntropy) - Self.pruningGap
+      var widest = 1e-12
+      if record.bound < threshold {
+        for j in variables.indices where upper[j] > lower[j] {
+          let gap = Self.largestSecantGap(lower: lower[j], upper: upper[j])
+          if gap > widest { widest = gap; record.variable = j; record.value = (lower[j] + upper[j]) / 2 }
+        }
+      }
+      if widest <= 1e-12 {
+        record.kind = .leaf
+        return record
+      }
     }
     record.kind = .branch
     let threshold = min(incumbent, record.innerEntropy) - Self.pruningGap
