@@ -426,39 +426,37 @@ struct SharpBoundSearch {
 
   /// Runs the search from an incumbent member of Δ3.
   ///
+  /// With a node budget alone (or one worker) the search runs in
+  /// synchronized rounds and its numbers do not depend on the number of
+  /// workers. With a time budget on several workers it runs in rounds only
+  /// until every worker can have its own share of the open nodes, then
+  /// shares them (`runShared`): valid, but its numbers depend on timing.
+  ///
   /// - Parameters:
   ///   - start: a member of Δ3 (its `H` is the first incumbent).
   ///   - workers: every worker makes this call; all get the same outcome.
   func run(start: [Double], budget: SharpSearchBudget, workers: any Workers) -> SharpSearchOutcome {
-    let began = ContinuousClock.now
-    var incumbent = (entropy: entropy(start), joint: start)
-    var open = NodeHeap()
-    open.push(Node(bound: -.infinity, id: 0, changes: [], warmStart: nil))
-    var nextID = 1
-    var floor = Double.infinity  // smallest bound of the nodes set aside
-    var solved = 0, unresolved = 0
+    let clock = SearchClock(budget: budget)
+    var frontier = Frontier(incumbent: (entropy(start), start))
+    frontier.open.push(Node(bound: -.infinity, id: 0, changes: [], warmStart: nil))
+    let sharing = workers.count > 1 && budget.seconds != nil
     var timeUp = false
     let recordLength = 6 + 2 * variables.count + constraints.rows + variables.count + polytope.cells
-    func lowerBound() -> Double { min(open.top?.bound ?? .infinity, floor) }
-
     while true {
-      if let top = open.top, top.bound >= incumbent.entropy - Self.pruningGap {
-        // Every open node is within the pruning gap: set them all aside.
-        floor = min(floor, top.bound)
-        open.removeAll()
+      frontier.setAsideNearIncumbent()
+      if frontier.isFinished(budget: budget) || timeUp { break }
+      if sharing && frontier.open.count >= Self.shareStart * workers.count {
+        return runShared(frontier, budget: budget, clock: clock, workers: workers)
       }
-      if open.isEmpty || incumbent.entropy - lowerBound() <= Self.closingGap || solved >= budget.nodes || timeUp { break }
       var batch: [Node] = []
-      while batch.count < min(Self.batch, budget.nodes - solved), let node = open.pop() { batch.append(node) }
+      while batch.count < min(Self.batch, budget.nodes - frontier.solved), let node = frontier.open.pop() { batch.append(node) }
 
       // This worker's nodes, encoded as numbers.
       var mine: [Double] = []
       for (index, node) in batch.enumerated() where workers.owns(index) {
-        mine += encode(evaluate(node, incumbent: incumbent.entropy))
+        mine += encode(evaluate(node, incumbent: frontier.incumbent.entropy))
       }
-      let elapsed = ContinuousClock.now - began
-      let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-      mine.append(budget.seconds.map { seconds >= $0 ? 1 : 0 } ?? 0)
+      mine.append(clock.isUp ? 1 : 0)
       let all = workers.allGather(mine)
       timeUp = all[0].last == 1
       var offsets = [Int](repeating: 0, count: all.count)
@@ -468,44 +466,96 @@ struct SharpBoundSearch {
         records.append(decode(Array(all[w][offsets[w]..<(offsets[w] + recordLength)])))
         offsets[w] += recordLength
       }
-
-      solved += batch.count
-      for record in records where record.innerEntropy < incumbent.entropy {
-        incumbent = (record.innerEntropy, record.innerJoint)
+      frontier.solved += batch.count
+      for record in records where record.innerEntropy < frontier.incumbent.entropy {
+        frontier.incumbent = (record.innerEntropy, record.innerJoint)
       }
-      for (node, record) in zip(batch, records) {
-        let bound = max(node.bound, record.bound)
-        floor = min(floor, record.cutFloor)
-        switch record.kind {
-        case .empty: continue
-        case .unresolved:
-          unresolved += 1
+      for (node, record) in zip(batch, records) { frontier.absorb(node, record, search: self) }
+    }
+    return frontier.outcome(budget: budget)
+  }
+
+  /// Open nodes per worker from which `run` shares them out.
+  static let shareStart = 8
+
+  /// Wall-clock budget of one search.
+  struct SearchClock {
+    let began = ContinuousClock.now
+    let budget: SharpSearchBudget
+    var seconds: Double {
+      let elapsed = ContinuousClock.now - began
+      return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+    var isUp: Bool { budget.seconds.map { seconds >= $0 } ?? false }
+  }
+
+  /// The state of a search on one worker: its open nodes, the smallest
+  /// bound of the nodes it set aside, the best member of Δ3 it knows.
+  struct Frontier {
+    var open = NodeHeap()
+    /// Smallest bound of the nodes set aside (leaves, pruned, cut pieces).
+    var floor = Double.infinity
+    var incumbent: (entropy: Double, joint: [Double])
+    var solved = 0, unresolved = 0
+    /// Identifier of the next node, and the step between this worker's
+    /// identifiers (unique over workers when they share).
+    var nextID = 1, idStride = 1
+
+    init(incumbent: (entropy: Double, joint: [Double])) { self.incumbent = incumbent }
+
+    /// The certified lower bound on `min H` over this worker's part.
+    var lowerBound: Double { min(open.top?.bound ?? .infinity, floor) }
+
+    /// Sets aside every open node when the best is within `pruningGap` of
+    /// the incumbent.
+    mutating func setAsideNearIncumbent() {
+      if let top = open.top, top.bound >= incumbent.entropy - SharpBoundSearch.pruningGap {
+        floor = min(floor, top.bound)
+        open.removeAll()
+      }
+    }
+
+    func isFinished(budget: SharpSearchBudget) -> Bool {
+      open.isEmpty || incumbent.entropy - lowerBound <= SharpBoundSearch.closingGap || solved >= budget.nodes
+    }
+
+    /// Takes in what solving `node` gave: sets it aside or adds its
+    /// children.
+    mutating func absorb(_ node: Node, _ record: Record, search: SharpBoundSearch) {
+      let bound = max(node.bound, record.bound)
+      floor = min(floor, record.cutFloor)
+      switch record.kind {
+      case .empty: return
+      case .unresolved:
+        unresolved += 1
+        floor = min(floor, bound)
+      case .leaf:
+        floor = min(floor, bound)
+      case .branch:
+        if bound >= incumbent.entropy - SharpBoundSearch.pruningGap {
           floor = min(floor, bound)
-        case .leaf:
-          floor = min(floor, bound)
-        case .branch:
-          if bound >= incumbent.entropy - Self.pruningGap {
-            floor = min(floor, bound)
-            continue
-          }
-          let j = record.variable
-          let pieces = record.upper[j] > record.lower[j]
-            ? [(record.lower[j], record.value), (record.value, record.upper[j])] : [(record.lower[j], record.upper[j])]
-          for (l, u) in pieces {
-            var lower = record.lower, upper = record.upper
-            (lower[j], upper[j]) = (l, u)
-            open.push(Node(bound: bound, id: nextID, changes: changes(lower: lower, upper: upper), warmStart: record.basis))
-            nextID += 1
-          }
+          return
+        }
+        let j = record.variable
+        let pieces = record.upper[j] > record.lower[j]
+          ? [(record.lower[j], record.value), (record.value, record.upper[j])] : [(record.lower[j], record.upper[j])]
+        for (l, u) in pieces {
+          var lower = record.lower, upper = record.upper
+          (lower[j], upper[j]) = (l, u)
+          open.push(Node(bound: bound, id: nextID, changes: search.changes(lower: lower, upper: upper), warmStart: record.basis))
+          nextID += idStride
         }
       }
     }
-    let closed = incumbent.entropy - lowerBound() <= Self.closingGap
-    let stop: SharpSearchOutcome.Stop =
-      closed ? .closed : open.isEmpty ? .unresolved : solved >= budget.nodes ? .nodeBudget : .timeBudget
-    return SharpSearchOutcome(
-      entropyLowerBound: lowerBound(), innerEntropy: incumbent.entropy, innerJoint: incumbent.joint, nodes: solved,
-      stop: stop, unresolvedNodes: unresolved)
+
+    func outcome(budget: SharpSearchBudget) -> SharpSearchOutcome {
+      let closed = incumbent.entropy - lowerBound <= SharpBoundSearch.closingGap
+      let stop: SharpSearchOutcome.Stop =
+        closed ? .closed : open.isEmpty ? .unresolved : solved >= budget.nodes ? .nodeBudget : .timeBudget
+      return SharpSearchOutcome(
+        entropyLowerBound: lowerBound, innerEntropy: incumbent.entropy, innerJoint: incumbent.joint, nodes: solved,
+        stop: stop, unresolvedNodes: unresolved)
+    }
   }
 
   /// The variables whose bounds differ from the root's, as node changes.
