@@ -9,7 +9,8 @@ extension SharpBoundSearch {
   /// searches its own nodes best first, and every `shareInterval` seconds
   /// the workers exchange their incumbents, bounds and node counts, and a
   /// worker with fewer than half the open nodes of another receives up to
-  /// `largestDonation` of them (every other one of the giver's best).
+  /// `largestDonation` of them (every other one of the giver's best); a
+  /// worker whose own part is closed counts as having none.
   ///
   /// No node is lost or duplicated, so the bound (the smallest over the
   /// workers) is as certified as in `run`; the numbers depend on how fast
@@ -50,14 +51,17 @@ extension SharpBoundSearch {
       frontier.setAsideNearIncumbent()
 
       // Exchange: incumbent, bound, open nodes, nodes solved, unresolved,
-      // time, then the incumbent joint.
+      // time, open nodes still worth dividing (none once this worker's
+      // own part is closed), then the incumbent joint.
+      let closedHere = frontier.incumbent.entropy - frontier.lowerBound <= Self.closingGap
       let summary = [frontier.incumbent.entropy, frontier.lowerBound, Double(frontier.open.count), Double(frontier.solved),
-                     Double(frontier.unresolved), clock.isUp ? 1 : 0] + frontier.incumbent.joint
+                     Double(frontier.unresolved), clock.isUp ? 1 : 0, closedHere ? 0 : Double(frontier.open.count)]
+        + frontier.incumbent.joint
       let summaries = workers.allGather(summary)
       var best = 0
       for w in 1..<count where summaries[w][0] < summaries[best][0] { best = w }
       if summaries[best][0] < frontier.incumbent.entropy {
-        frontier.incumbent = (summaries[best][0], Array(summaries[best][6...]))
+        frontier.incumbent = (summaries[best][0], Array(summaries[best][7...]))
       }
       let lowerBound = summaries.map { $0[1] }.min()!
       let openCounts = summaries.map { Int($0[2]) }
@@ -74,13 +78,15 @@ extension SharpBoundSearch {
           unresolvedNodes: unresolvedBefore + summaries.reduce(0) { $0 + Int($1[4]) })
       }
 
-      // Donations: the i-th poorest worker from the i-th richest.
-      let order = (0..<count).sorted { (openCounts[$0], $0) < (openCounts[$1], $1) }
+      // Donations: the i-th poorest worker (in nodes worth dividing) from
+      // the i-th richest.
+      let useful = summaries.map { Int($0[6]) }
+      let order = (0..<count).sorted { (useful[$0], $0) < (useful[$1], $1) }
       var donations: [(giver: Int, receiver: Int, amount: Int)] = []
       for i in 0..<(count / 2) {
         let poor = order[i], rich = order[count - 1 - i]
-        let amount = min(Self.largestDonation, (openCounts[rich] - openCounts[poor]) / 2)
-        if 2 * openCounts[poor] < openCounts[rich], amount > 0 { donations.append((rich, poor, amount)) }
+        let amount = min(Self.largestDonation, (useful[rich] - useful[poor]) / 2)
+        if 2 * useful[poor] < useful[rich], amount > 0 { donations.append((rich, poor, amount)) }
       }
       if !donations.isEmpty {
         var message: [Double] = []

@@ -4,9 +4,11 @@ import RealModule
 public struct SharpSearchBudget: Sendable, Equatable {
   /// Node LPs at most (the whole search, over all workers).
   public var nodes: Int
-  /// Wall-clock seconds at most (checked between rounds), or nil. A search
-  /// stopped by time is valid but its numbers depend on the machine and
-  /// the number of workers.
+  /// Wall-clock seconds at most (checked between rounds, and between nodes
+  /// once several workers share the search), or nil. A search with a time
+  /// budget is valid, but on several workers its numbers depend on timing
+  /// (`SharpBoundSearch.runShared`), and one stopped by time depends on the
+  /// machine.
   public var seconds: Double?
 
   public init(nodes: Int, seconds: Double? = nil) {
@@ -86,7 +88,9 @@ public struct SharpSearchOutcome: Sendable {
 /// solves those with `index % count == w`, every worker receives every
 /// result and merges them in node order. The LPs are functions of the node
 /// alone (its box and its parent's basis), so with a node budget the
-/// numbers do not depend on the number of workers.
+/// numbers do not depend on the number of workers. With a time budget on
+/// several workers the rounds end once every worker can have its own open
+/// nodes, and the workers then share the search (`runShared`).
 struct SharpBoundSearch {
   /// Gap (bits) at which the search counts as closed.
   static let closingGap = 1e-6
