@@ -47,6 +47,15 @@ void pb_lp_free(pb_lp *p) {
   free(p);
 }
 
+// Feasibility tolerances of 1e-9 (Clp's default is 1e-7): the branch and
+// bound's certified bounds come from the multipliers, and multipliers of a
+// solve accurate to 1e-7 leave bounds about 1e-6 bits low on thin boxes,
+// where the search must close to 1e-6.
+static void set_tolerances(Clp_Simplex *model) {
+  Clp_setPrimalTolerance(model, 1e-9);
+  Clp_setDualTolerance(model, 1e-9);
+}
+
 int pb_lp_solve(const pb_lp *p, const double *objective,
                 const double *column_lower, const double *column_upper,
                 const unsigned char *basis_in, double *primal, double *dual,
@@ -56,6 +65,7 @@ int pb_lp_solve(const pb_lp *p, const double *objective,
   Clp_Simplex *model = Clp_newModel();
   if (!model) return -1;
   Clp_setLogLevel(model, 0);
+  set_tolerances(model);
   Clp_loadProblem(model, p->columns, p->rows, p->starts, p->indices, p->values,
                   column_lower, column_upper, objective, p->row_lower, p->row_upper);
   if (basis_in) {
@@ -75,6 +85,7 @@ int pb_lp_solve(const pb_lp *p, const double *objective,
     model = Clp_newModel();
     if (!model) return -1;
     Clp_setLogLevel(model, 0);
+    set_tolerances(model);
     Clp_loadProblem(model, p->columns, p->rows, p->starts, p->indices, p->values,
                     column_lower, column_upper, objective, p->row_lower, p->row_upper);
     Clp_initialSolve(model);

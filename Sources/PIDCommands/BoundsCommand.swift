@@ -15,7 +15,7 @@ struct BoundArguments: ParsableArguments {
   @Option(help: ArgumentHelp("Node LPs of the sharp upper bound's branch and bound (0 = off). With a node budget the numbers are the same on any number of ranks.", valueName: "n"))
   var sharpNodes: Int = BoundOptions.defaultSharpNodes
 
-  @Option(help: ArgumentHelp("Also stop the sharp bound's branch and bound after this many seconds; it stays a certified bound, but then depends on the machine and the rank count (the report says time budget).", valueName: "s"))
+  @Option(help: ArgumentHelp("Also stop the sharp bound's branch and bound after this many seconds; it stays a certified bound, but then depends on the machine and the rank count (the report says time budget). Under mpirun the ranks then share the search's nodes without waiting for each other, so its numbers depend on timing even when it closes or meets the node budget first.", valueName: "s"))
   var sharpSeconds: Double?
 
   @Option(help: "Decision: smallest accuracy gain worth collecting multimodal data for.")

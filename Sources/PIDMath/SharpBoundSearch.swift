@@ -4,9 +4,11 @@ import RealModule
 public struct SharpSearchBudget: Sendable, Equatable {
   /// Node LPs at most (the whole search, over all workers).
   public var nodes: Int
-  /// Wall-clock seconds at most (checked between rounds), or nil. A search
-  /// stopped by time is valid but its numbers depend on the machine and
-  /// the number of workers.
+  /// Wall-clock seconds at most (checked between rounds, and between nodes
+  /// once several workers share the search), or nil. A search with a time
+  /// budget is valid, but on several workers its numbers depend on timing
+  /// (`SharpBoundSearch.runShared`), and one stopped by time depends on the
+  /// machine.
   public var seconds: Double?
 
   public init(nodes: Int, seconds: Double? = nil) {
@@ -63,23 +65,32 @@ public struct SharpSearchOutcome: Sendable {
 /// (any `y` would do) the bound used is the Lagrangian one
 /// `b·y + Σ_c min(f(l_c) - (Aᵀy)_c l_c, f(u_c) - (Aᵀy)_c u_c)`, valid for
 /// every `y` because `f(t) - a t` is concave and its minimum over an
-/// interval is at an end; a rounding margin is subtracted from it. A node
-/// proven empty by the LP's infeasibility ray (Farkas) is dropped.
+/// interval is at an end; a rounding margin is subtracted from it. The
+/// node's bound is the larger of that and `improvedGroupedBound`, which
+/// keeps the rows of one pairwise marginal exact (each group's convex
+/// envelope instead of per-cell secants). Before its LP a node's box is
+/// shrunk through the rows (`propagate`); a node proven empty by that or by
+/// the LP's infeasibility ray (Farkas) is dropped.
 ///
 /// The LP point is repaired to a vertex of Δ3 (`MarginalPolytope.vertex(near:)`),
 /// a feasible joint whose `H` is an inner value. The search divides the
 /// node's cell with the largest `f - secant` gap at the LP point, at the LP
-/// value (kept 1% of the interval away from its ends), best first. Before
-/// dividing, the node's multipliers cut from each cell's interval the end
-/// piece where no joint can beat the incumbent (`reduce`); what is cut
-/// enters the bound as the incumbent less `pruningGap`.
+/// value (kept 1% of the interval away from its ends), best first. A node
+/// whose LP point has no such gap but whose bound stays below the incumbent
+/// (the LP meets its rows only to its tolerance), or whose LP failed, is
+/// divided at the middle of the cell with the widest secant gap on its
+/// interval. Before dividing, the node's multipliers cut from each cell's
+/// interval the end piece where no joint can beat the incumbent (`reduce`);
+/// what is cut enters the bound as the incumbent less `pruningGap`.
 ///
 /// Work is spread over `Workers` in synchronized rounds: each round takes
 /// the `batch` best open nodes (ties broken by creation order), worker `w`
 /// solves those with `index % count == w`, every worker receives every
 /// result and merges them in node order. The LPs are functions of the node
 /// alone (its box and its parent's basis), so with a node budget the
-/// numbers do not depend on the number of workers.
+/// numbers do not depend on the number of workers. With a time budget on
+/// several workers the rounds end once every worker can have its own open
+/// nodes, and the workers then share the search (`runShared`).
 struct SharpBoundSearch {
   /// Gap (bits) at which the search counts as closed.
   static let closingGap = 1e-6
@@ -88,6 +99,8 @@ struct SharpBoundSearch {
   /// Nodes per round: fixed, so that the search does not depend on the
   /// number of workers.
   static let batch = 32
+  /// Subgradient steps of the grouped bound per node.
+  static let subgradientSteps = 20
 
   let polytope: MarginalPolytope
   /// Free cells, one LP column each.
@@ -97,6 +110,12 @@ struct SharpBoundSearch {
   /// The root box: every member of Δ3 lies in it.
   let rootLower: [Double]
   let rootUpper: [Double]
+  /// The variables of each equality row (every coefficient is 1).
+  let rowMembers: [[Int]]
+  /// The pairwise marginal of each row: 0 `p(x1,x2)`, 1 `p(x1,y)`, 2 `p(x2,y)`.
+  let rowFamily: [Int]
+  /// The marginals whose rows `groupedBound` may keep exact.
+  let groupFamilies: [Int]
   /// Largest number of variables for which the root box is tightened by
   /// LPs (two per variable).
   static let rangeTighteningLimit = 150
@@ -136,6 +155,14 @@ struct SharpBoundSearch {
       let frechet = [m[a * n2 + b] - others[0], m[a * n2 + b] - others[1], m[n1 * n2 + n1 * k + b * k + y] - others[2]].max()!
       lower.append(max(0, frechet - Self.roundingMargin(terms: n1 + n2 + 2 * k, magnitude: magnitude)))
     }
+    var members = [[Int]](repeating: [], count: rows), family = [Int](repeating: 0, count: rows)
+    for row in used.indices where used[row] >= 0 { family[used[row]] = row < n1 * n2 ? 0 : row < n1 * n2 + n1 * k ? 1 : 2 }
+    for j in variables.indices {
+      for e in Int(starts[j])..<Int(starts[j + 1]) { members[Int(indices[e])].append(j) }
+    }
+    rowMembers = members
+    rowFamily = family
+    groupFamilies = Self.groupFamilies(rowMembers: members, rowFamily: family)
     constraints = EqualityConstraints(
       rows: rows, columns: variables.count, columnStarts: starts, rowIndices: indices, values: values, rightHandSide: rhs)
     program = try solver.program(constraints)
@@ -177,6 +204,16 @@ struct SharpBoundSearch {
       if newLower[j] > newUpper[j] { (newLower[j], newUpper[j]) = (lower[j], upper[j]) }
     }
     return (newLower, newUpper)
+  }
+
+  /// The largest `f(t) - s(t)` over `[l, u]`, `s` the secant of `f` on
+  /// `[l, u]` (reached where `f'(t)` equals the secant's slope).
+  static func largestSecantGap(lower l: Double, upper u: Double) -> Double {
+    guard u > l else { return 0 }
+    let slope = (f(u) - f(l)) / (u - l)
+    // f'(t) = -log2(t) - log2(e).
+    let t = min(max(Double.exp2(-slope - 1 / Double.log(2)), l), u)
+    return max(0, f(t) - (f(l) + slope * (t - l)))
   }
 
   /// `-t log2 t`, 0 at 0.
@@ -257,7 +294,11 @@ struct SharpBoundSearch {
   /// Solves one node: a function of the node and `incumbent` (the best
   /// `H` known when its round began) alone.
   func evaluate(_ node: Node, incumbent: Double) -> Record {
-    let (lower, upper) = box(node)
+    var (lower, upper) = box(node)
+    if propagate(lower: &lower, upper: &upper) == .empty {
+      return Record(kind: .empty, bound: .infinity, variable: -1, value: 0, innerEntropy: .infinity,
+                    basis: node.warmStart ?? [], innerJoint: [], lower: lower, upper: upper, cutFloor: .infinity)
+    }
     var slope = [Double](repeating: 0, count: variables.count)
     for j in slope.indices where upper[j] - lower[j] > 0 {
       slope[j] = (Self.f(upper[j]) - Self.f(lower[j])) / (upper[j] - lower[j])
@@ -275,7 +316,18 @@ struct SharpBoundSearch {
     // Any multipliers give a valid bound; y = 0 gives Σ min(f(l), f(u)).
     record.bound = result.dualIsRay ? -.infinity : lagrangianBound(result.dual, lower: lower, upper: upper)
     record.bound = max(record.bound, lagrangianBound([Double](repeating: 0, count: constraints.rows), lower: lower, upper: upper))
-    guard result.status == .optimal, result.primal.allSatisfy(\.isFinite) else { return record }
+    guard result.status == .optimal, result.primal.allSatisfy(\.isFinite) else {
+      // The LP failed (typically on a box too thin for its tolerances):
+      // divide at the middle of the cell with the widest secant gap, so
+      // that the children's bounds (at worst those of `y = 0`) close in.
+      var widest = 1e-12
+      for j in variables.indices where upper[j] > lower[j] {
+        let gap = Self.largestSecantGap(lower: lower[j], upper: upper[j])
+        if gap > widest { widest = gap; record.variable = j; record.value = (lower[j] + upper[j]) / 2 }
+      }
+      if record.variable >= 0 && record.bound < incumbent - Self.pruningGap { record.kind = .branch }
+      return record
+    }
     // The cell whose function lies farthest above its secant at the LP point.
     var largest = 0.0
     for j in variables.indices where upper[j] > lower[j] {
@@ -289,9 +341,30 @@ struct SharpBoundSearch {
       record.innerEntropy = vertex.entropy
       record.innerJoint = vertex.joint
     }
+    // The bound with one marginal's rows kept exact, from the LP's
+    // multipliers and a few subgradient steps.
+    let target = min(incumbent, record.innerEntropy)
+    if !result.dualIsRay, record.bound < target - Self.pruningGap {
+      record.bound = max(record.bound, improvedGroupedBound(result.dual, lower: lower, upper: upper, target: target, steps: Self.subgradientSteps))
+    }
     if largest <= 1e-12 {
-      record.kind = .leaf
-      return record
+      // The LP point lies at ends of its intervals, so the LP value is H
+      // there; but the LP meets the rows only to its tolerance, and its
+      // bound can stay below the incumbent. Such a node is divided at the
+      // middle of the cell whose secant is farthest below f anywhere on
+      // its interval, until the intervals are too small to matter.
+      let threshold = min(incumbent, record.innerEntropy) - Self.pruningGap
+      var widest = 1e-12
+      if record.bound < threshold {
+        for j in variables.indices where upper[j] > lower[j] {
+          let gap = Self.largestSecantGap(lower: lower[j], upper: upper[j])
+          if gap > widest { widest = gap; record.variable = j; record.value = (lower[j] + upper[j]) / 2 }
+        }
+      }
+      if widest <= 1e-12 {
+        record.kind = .leaf
+        return record
+      }
     }
     record.kind = .branch
     let threshold = min(incumbent, record.innerEntropy) - Self.pruningGap
@@ -357,39 +430,37 @@ struct SharpBoundSearch {
 
   /// Runs the search from an incumbent member of Δ3.
   ///
+  /// With a node budget alone (or one worker) the search runs in
+  /// synchronized rounds and its numbers do not depend on the number of
+  /// workers. With a time budget on several workers it runs in rounds only
+  /// until every worker can have its own share of the open nodes, then
+  /// shares them (`runShared`): valid, but its numbers depend on timing.
+  ///
   /// - Parameters:
   ///   - start: a member of Δ3 (its `H` is the first incumbent).
   ///   - workers: every worker makes this call; all get the same outcome.
   func run(start: [Double], budget: SharpSearchBudget, workers: any Workers) -> SharpSearchOutcome {
-    let began = ContinuousClock.now
-    var incumbent = (entropy: entropy(start), joint: start)
-    var open = NodeHeap()
-    open.push(Node(bound: -.infinity, id: 0, changes: [], warmStart: nil))
-    var nextID = 1
-    var floor = Double.infinity  // smallest bound of the nodes set aside
-    var solved = 0, unresolved = 0
+    let clock = SearchClock(budget: budget)
+    var frontier = Frontier(incumbent: (entropy(start), start))
+    frontier.open.push(Node(bound: -.infinity, id: 0, changes: [], warmStart: nil))
+    let sharing = workers.count > 1 && budget.seconds != nil
     var timeUp = false
     let recordLength = 6 + 2 * variables.count + constraints.rows + variables.count + polytope.cells
-    func lowerBound() -> Double { min(open.top?.bound ?? .infinity, floor) }
-
     while true {
-      if let top = open.top, top.bound >= incumbent.entropy - Self.pruningGap {
-        // Every open node is within the pruning gap: set them all aside.
-        floor = min(floor, top.bound)
-        open.removeAll()
+      frontier.setAsideNearIncumbent()
+      if frontier.isFinished(budget: budget) || timeUp { break }
+      if sharing && frontier.open.count >= Self.shareStart * workers.count {
+        return runShared(frontier, budget: budget, clock: clock, workers: workers)
       }
-      if open.isEmpty || incumbent.entropy - lowerBound() <= Self.closingGap || solved >= budget.nodes || timeUp { break }
       var batch: [Node] = []
-      while batch.count < min(Self.batch, budget.nodes - solved), let node = open.pop() { batch.append(node) }
+      while batch.count < min(Self.batch, budget.nodes - frontier.solved), let node = frontier.open.pop() { batch.append(node) }
 
       // This worker's nodes, encoded as numbers.
       var mine: [Double] = []
       for (index, node) in batch.enumerated() where workers.owns(index) {
-        mine += encode(evaluate(node, incumbent: incumbent.entropy))
+        mine += encode(evaluate(node, incumbent: frontier.incumbent.entropy))
       }
-      let elapsed = ContinuousClock.now - began
-      let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-      mine.append(budget.seconds.map { seconds >= $0 ? 1 : 0 } ?? 0)
+      mine.append(clock.isUp ? 1 : 0)
       let all = workers.allGather(mine)
       timeUp = all[0].last == 1
       var offsets = [Int](repeating: 0, count: all.count)
@@ -399,44 +470,96 @@ struct SharpBoundSearch {
         records.append(decode(Array(all[w][offsets[w]..<(offsets[w] + recordLength)])))
         offsets[w] += recordLength
       }
-
-      solved += batch.count
-      for record in records where record.innerEntropy < incumbent.entropy {
-        incumbent = (record.innerEntropy, record.innerJoint)
+      frontier.solved += batch.count
+      for record in records where record.innerEntropy < frontier.incumbent.entropy {
+        frontier.incumbent = (record.innerEntropy, record.innerJoint)
       }
-      for (node, record) in zip(batch, records) {
-        let bound = max(node.bound, record.bound)
-        floor = min(floor, record.cutFloor)
-        switch record.kind {
-        case .empty: continue
-        case .unresolved:
-          unresolved += 1
+      for (node, record) in zip(batch, records) { frontier.absorb(node, record, search: self) }
+    }
+    return frontier.outcome(budget: budget)
+  }
+
+  /// Open nodes per worker from which `run` shares them out.
+  static let shareStart = 8
+
+  /// Wall-clock budget of one search.
+  struct SearchClock {
+    let began = ContinuousClock.now
+    let budget: SharpSearchBudget
+    var seconds: Double {
+      let elapsed = ContinuousClock.now - began
+      return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+    var isUp: Bool { budget.seconds.map { seconds >= $0 } ?? false }
+  }
+
+  /// The state of a search on one worker: its open nodes, the smallest
+  /// bound of the nodes it set aside, the best member of Δ3 it knows.
+  struct Frontier {
+    var open = NodeHeap()
+    /// Smallest bound of the nodes set aside (leaves, pruned, cut pieces).
+    var floor = Double.infinity
+    var incumbent: (entropy: Double, joint: [Double])
+    var solved = 0, unresolved = 0
+    /// Identifier of the next node, and the step between this worker's
+    /// identifiers (unique over workers when they share).
+    var nextID = 1, idStride = 1
+
+    init(incumbent: (entropy: Double, joint: [Double])) { self.incumbent = incumbent }
+
+    /// The certified lower bound on `min H` over this worker's part.
+    var lowerBound: Double { min(open.top?.bound ?? .infinity, floor) }
+
+    /// Sets aside every open node when the best is within `pruningGap` of
+    /// the incumbent.
+    mutating func setAsideNearIncumbent() {
+      if let top = open.top, top.bound >= incumbent.entropy - SharpBoundSearch.pruningGap {
+        floor = min(floor, top.bound)
+        open.removeAll()
+      }
+    }
+
+    func isFinished(budget: SharpSearchBudget) -> Bool {
+      open.isEmpty || incumbent.entropy - lowerBound <= SharpBoundSearch.closingGap || solved >= budget.nodes
+    }
+
+    /// Takes in what solving `node` gave: sets it aside or adds its
+    /// children.
+    mutating func absorb(_ node: Node, _ record: Record, search: SharpBoundSearch) {
+      let bound = max(node.bound, record.bound)
+      floor = min(floor, record.cutFloor)
+      switch record.kind {
+      case .empty: return
+      case .unresolved:
+        unresolved += 1
+        floor = min(floor, bound)
+      case .leaf:
+        floor = min(floor, bound)
+      case .branch:
+        if bound >= incumbent.entropy - SharpBoundSearch.pruningGap {
           floor = min(floor, bound)
-        case .leaf:
-          floor = min(floor, bound)
-        case .branch:
-          if bound >= incumbent.entropy - Self.pruningGap {
-            floor = min(floor, bound)
-            continue
-          }
-          let j = record.variable
-          let pieces = record.upper[j] > record.lower[j]
-            ? [(record.lower[j], record.value), (record.value, record.upper[j])] : [(record.lower[j], record.upper[j])]
-          for (l, u) in pieces {
-            var lower = record.lower, upper = record.upper
-            (lower[j], upper[j]) = (l, u)
-            open.push(Node(bound: bound, id: nextID, changes: changes(lower: lower, upper: upper), warmStart: record.basis))
-            nextID += 1
-          }
+          return
+        }
+        let j = record.variable
+        let pieces = record.upper[j] > record.lower[j]
+          ? [(record.lower[j], record.value), (record.value, record.upper[j])] : [(record.lower[j], record.upper[j])]
+        for (l, u) in pieces {
+          var lower = record.lower, upper = record.upper
+          (lower[j], upper[j]) = (l, u)
+          open.push(Node(bound: bound, id: nextID, changes: search.changes(lower: lower, upper: upper), warmStart: record.basis))
+          nextID += idStride
         }
       }
     }
-    let closed = incumbent.entropy - lowerBound() <= Self.closingGap
-    let stop: SharpSearchOutcome.Stop =
-      closed ? .closed : open.isEmpty ? .unresolved : solved >= budget.nodes ? .nodeBudget : .timeBudget
-    return SharpSearchOutcome(
-      entropyLowerBound: lowerBound(), innerEntropy: incumbent.entropy, innerJoint: incumbent.joint, nodes: solved,
-      stop: stop, unresolvedNodes: unresolved)
+
+    func outcome(budget: SharpSearchBudget) -> SharpSearchOutcome {
+      let closed = incumbent.entropy - lowerBound <= SharpBoundSearch.closingGap
+      let stop: SharpSearchOutcome.Stop =
+        closed ? .closed : open.isEmpty ? .unresolved : solved >= budget.nodes ? .nodeBudget : .timeBudget
+      return SharpSearchOutcome(
+        entropyLowerBound: lowerBound, innerEntropy: incumbent.entropy, innerJoint: incumbent.joint, nodes: solved,
+        stop: stop, unresolvedNodes: unresolved)
+    }
   }
 
   /// The variables whose bounds differ from the root's, as node changes.

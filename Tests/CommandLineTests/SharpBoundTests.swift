@@ -48,6 +48,32 @@ struct SharpBoundTests {
     #expect(try #require(bounds["S_upper_sharp"]?.doubleValue) >= (try #require(run.json?["pid"]?["S"]?.doubleValue)))
   }
 
+  @Test("a time budget on 2 ranks: the shared search stays valid, closes where one rank closes, and says when time stopped it",
+        .enabled(if: MPITests.mpirunAvailable))
+  func sharedSearch() throws {
+    // 3x3x4 (dimension 12) closes in about 1,300 node LPs; 4x4x4
+    // (dimension 27) does not close in a second.
+    let dir = try scratch(["small.json": MPITests.randomJoint(3, 3, 4, seed: 21), "large.json": MPITests.randomJoint(4, 4, 4, seed: 22)])
+    let unlimited = ["--sharp-nodes", "100000000", "--format", "json"]
+    let alone = try Run.pidbounds(["pid", "--joint", dir + "/small.json", "--sharp-seconds", "120"] + unlimited)
+    let shared = try Run.pidbounds(["pid", "--joint", dir + "/small.json", "--sharp-seconds", "120"] + unlimited, mpiRanks: 2, timeout: 300)
+    #expect(alone.status == 0 && shared.status == 0, "\(alone.stderr) \(shared.stderr)")
+    let a = try #require(alone.json?["bounds"]), b = try #require(shared.json?["bounds"])
+    #expect(a["sharp_stop"] == .string("closed") && b["sharp_stop"] == .string("closed"))
+    let sharpAlone = try #require(a["S_upper_sharp"]?.doubleValue), sharpShared = try #require(b["S_upper_sharp"]?.doubleValue)
+    #expect(abs(sharpAlone - sharpShared) <= 2e-6, "1 rank \(sharpAlone), 2 ranks \(sharpShared)")
+    #expect(try #require(b["S_upper_inner"]?.doubleValue) <= sharpShared)
+
+    let timed = try Run.pidbounds(["pid", "--joint", dir + "/large.json", "--sharp-seconds", "1"] + unlimited, mpiRanks: 2, timeout: 300)
+    #expect(timed.status == 0, "\(timed.stderr)")
+    let t = try #require(timed.json?["bounds"])
+    #expect(t["sharp_stop"] == .string("time budget"))
+    #expect(t["sharp_time_limited"] == .bool(true))
+    let sharp = try #require(t["S_upper_sharp"]?.doubleValue)
+    #expect(sharp >= (try #require(timed.json?["pid"]?["S"]?.doubleValue)))
+    #expect(try #require(t["S_upper_inner"]?.doubleValue) <= sharp)
+  }
+
   @Test("without the LP library: a warning, a note, and the bounds of before")
   func missingLibrary() throws {
     let dir = try scratch(["joint.json": Self.table])
