@@ -52,7 +52,9 @@ export OMPI_MCA_btl=self,tcp
 export OMPI_MCA_plm_rsh_agent="$work/agent"
 export OMPI_MCA_btl_tcp_if_include=10.213.7.0/24
 export OMPI_MCA_oob_tcp_if_include=10.213.7.0/24
-arguments=(estimate --example synergy --clusters 6 --bootstrap 24 --seed 5 --format json)
+# (A small sharp-bound budget: the test is about placement and TCP, and the
+# debug binary pays for every node LP of every replicate.)
+arguments=(estimate --example synergy --clusters 6 --sharp-nodes 50 --bootstrap 24 --seed 5 --format json)
 "$binary" "${arguments[@]}" > "$work/plain.json"
 ip netns exec "$nsA" mpirun --timeout 120 --hostfile "$work/hosts" -np 2 --map-by node \
   --mca plm_rsh_no_tree_spawn 1 \
