@@ -18,8 +18,10 @@ extension InteriorPointSolver {
     /// Index of each pair's δm among the unknowns, or -1 when eliminated.
     var active: [Int]
     var size: Int
+    /// The unknown (and equation) at each position of the factored matrix.
+    var order: [Int]
     /// Powers of two the equations (rows) and unknowns (columns) were
-    /// scaled by before factoring (`equilibrate`).
+    /// scaled by before factoring (`equilibrate`), by position.
     var rowScale: [Double]
     var columnScale: [Double]
   }
@@ -35,6 +37,14 @@ extension InteriorPointSolver {
     let offsetB = nA * k
     let offsetM = (nA + nB) * k
     let n = offsetM + count
+    // The pairs' unknowns and equations come first (a symmetric
+    // permutation of the order multipliers, δm): a pair's equation touches
+    // only its own δm and the 2k multipliers of its row and column, so
+    // eliminating the pairs first leaves most rows of each panel untouched
+    // (`luFactor` skips them), where the multipliers first would fill the
+    // whole pair block in. `position` maps an unknown to its place.
+    let order = Array(offsetM..<n) + Array(0..<offsetM)
+    @inline(__always) func position(_ i: Int) -> Int { i >= offsetM ? i &- offsetM : i &+ count }
     var matrix = [Double](repeating: 0, count: n * n)
     var pivots = [Int](repeating: 0, count: n)
     var rowScale = [Double](repeating: 1, count: n), columnScale = [Double](repeating: 1, count: n)
@@ -47,44 +57,46 @@ extension InteriorPointSolver {
           let j = active[pair]
           // Rank-one weight: -m for active (δm kept), m(1/σ - 1) otherwise.
           let rankOne = j >= 0 ? -m : m * (1 / sigma - 1)
+          let columnA = position(a * k), columnB = position(offsetB + b * k)
           for t in 0..<k {
             let st = soft[pair * k + t]
             guard st > 0 else { continue }
-            for base in [a * k, offsetB + b * k] {
-              let row = (base + t) * n
-              M[row + a * k + t] += m * st
-              M[row + offsetB + b * k + t] += m * st
+            for side in 0..<2 {
+              let row = position((side == 0 ? a * k : offsetB + b * k) + t) * n
+              M[row + columnA + t] += m * st
+              M[row + columnB + t] += m * st
               for u in 0..<k {
                 let v = rankOne * st * soft[pair * k + u]
-                M[row + a * k + u] += v
-                M[row + offsetB + b * k + u] += v
+                M[row + columnA + u] += v
+                M[row + columnB + u] += v
               }
-              if j >= 0 { M[row + offsetM + j] += st }
+              if j >= 0 { M[row + j] += st }
             }
           }
           if j >= 0 {
             // σ δm - m sᵀ dz = target + m g  (from m dσ + σ δm = target - mσ
             // and dσ = -(g + σ) - sᵀ dz).
-            let row = (offsetM + j) * n
-            M[row + offsetM + j] = sigma
+            let row = j * n
+            M[row + j] = sigma
             for u in 0..<k {
-              M[row + a * k + u] -= m * soft[pair * k + u]
-              M[row + offsetB + b * k + u] -= m * soft[pair * k + u]
+              M[row + columnA + u] -= m * soft[pair * k + u]
+              M[row + columnB + u] -= m * soft[pair * k + u]
             }
           }
         }
       }
       // Fixed multipliers: identity rows (their marginal rows are either
       // empty or, for the gauge, implied by the others).
-      for i in 0..<n where isFixed(i) {
-        for c in 0..<n { M[i * n + c] = 0 }
-        M[i * n + i] = 1
+      for i in 0..<offsetM where isFixed(i) {
+        let row = position(i)
+        for c in 0..<n { M[row * n + c] = 0 }
+        M[row * n + row] = 1
       }
       equilibrate(M.baseAddress!, n, rowScale: &rowScale, columnScale: &columnScale)
       return pivots.withUnsafeMutableBufferPointer { P in luFactor(M.baseAddress!, n, P.baseAddress!) }
     }
     guard factored else { return nil }
-    return AugmentedSystem(factors: matrix, pivots: pivots, active: active, size: n,
+    return AugmentedSystem(factors: matrix, pivots: pivots, active: active, size: n, order: order,
                            rowScale: rowScale, columnScale: columnScale)
   }
 
@@ -102,20 +114,25 @@ extension InteriorPointSolver {
     func powerOfTwoScale(_ top: Double) -> Double {
       top >= .leastNormalMagnitude && top.isFinite ? Double(sign: .plus, exponent: -top.exponent, significand: 1) : 1
     }
-    for i in 0..<n {
-      var top = 0.0
-      for c in 0..<n { top = max(top, abs(M[i * n + c])) }
-      rowScale[i] = powerOfTwoScale(top)
-      for c in 0..<n { M[i * n + c] *= rowScale[i] }
-    }
-    // Columns: their largest magnitudes gathered row by row (contiguous).
+    // Rows: each row's largest magnitude, then the row scaled (exactly) and
+    // the columns' largest magnitudes gathered from the scaled row.
     var tops = [Double](repeating: 0, count: n)
-    for i in 0..<n {
-      for c in 0..<n { tops[c] = max(tops[c], abs(M[i * n + c])) }
+    tops.withUnsafeMutableBufferPointer { T in
+      let tops = T.baseAddress!
+      for i in 0..<n {
+        let row = M + i &* n
+        rowScale[i] = powerOfTwoScale(largestMagnitude(row, n))
+        let scale = rowScale[i]
+        for c in 0..<n {
+          let x = row[c] * scale
+          row[c] = x
+          tops[c] = Swift.max(tops[c], abs(x))
+        }
+      }
     }
     for c in 0..<n { columnScale[c] = powerOfTwoScale(tops[c]) }
-    for i in 0..<n {
-      for c in 0..<n { M[i * n + c] *= columnScale[c] }
+    columnScale.withUnsafeBufferPointer { S in
+      for i in 0..<n { multiplyElementwise(M + i &* n, by: S.baseAddress!, n) }
     }
   }
 
@@ -152,13 +169,13 @@ extension InteriorPointSolver {
       }
     }
     for i in 0..<system.size where isFixed(i) { rhs[i] = 0 }
-    for i in 0..<system.size { rhs[i] *= system.rowScale[i] }
+    var x = system.order.indices.map { rhs[system.order[$0]] * system.rowScale[$0] }
     system.factors.withUnsafeBufferPointer { M in
       system.pivots.withUnsafeBufferPointer { P in
-        rhs.withUnsafeMutableBufferPointer { r in luSolveFactored(M.baseAddress!, system.size, P.baseAddress!, r.baseAddress!) }
+        x.withUnsafeMutableBufferPointer { r in luSolveFactored(M.baseAddress!, system.size, P.baseAddress!, r.baseAddress!) }
       }
     }
-    for i in 0..<system.size { rhs[i] *= system.columnScale[i] }
+    for (position, i) in system.order.enumerated() { rhs[i] = x[position] * system.columnScale[position] }
     var dA = Array(rhs[0..<(nA * k)])
     var dB = Array(rhs[offsetB..<offsetM])
     tameTinyCells(&dA, &dB)

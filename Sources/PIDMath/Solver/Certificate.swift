@@ -35,8 +35,9 @@ extension InteriorPointSolver {
   /// nats, of `F = -H(T|A,B)`) at the current multipliers. Candidates for
   /// the upper end: `m s` and, on small problems, the projected masses,
   /// each rounded as it is and, when that does not reach
-  /// `certificateTarget`, after matrix scaling.
-  func certify() -> Outcome {
+  /// `certificateTarget` but is within `scalingReach` times it, after
+  /// matrix scaling.
+  func certify(scalingReach: Double = .infinity) -> Outcome {
     var q = [Double](repeating: 0, count: nA * nB * k)
     for pair in 0..<(nA * nB) where pairAllowed[pair] {
       for t in 0..<k { q[pair * k + t] = mass[pair] * soft[pair * k + t] }
@@ -60,7 +61,8 @@ extension InteriorPointSolver {
     // The scaled candidates only when the plain ones fall short of the
     // target. (Large problems, certified at every step of their early
     // crossovers, keep the plain rounding alone.)
-    if !usesIterativeSystems && (upper - lower) / naturalLogOf2 > certificateTarget {
+    let plainGap = (upper - lower) / naturalLogOf2
+    if !usesIterativeSystems && plainGap > certificateTarget && plainGap <= scalingReach * certificateTarget {
       for candidate in candidates {
         var scaled = candidate
         scaleOntoMarginals(&scaled)

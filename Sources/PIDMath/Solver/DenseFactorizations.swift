@@ -291,6 +291,8 @@ func luFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ pivots: UnsafeMutab
       let u0 = a + (j0 &* n &+ end), u1 = u0 + n, u2 = u1 + n, u3 = u2 + n
       for i in end..<n {
         let rowI = a + i &* n
+        // Rows the panel does not reach (sparse systems) are left as they are.
+        if rowI[j0] == 0 && rowI[j0 &+ 1] == 0 && rowI[j0 &+ 2] == 0 && rowI[j0 &+ 3] == 0 { continue }
         subtractFourMultiples(rowI[j0], rowI[j0 &+ 1], rowI[j0 &+ 2], rowI[j0 &+ 3], of: u0, u1, u2, u3,
                               from: rowI + end, n &- end)
       }

@@ -4,6 +4,33 @@
 /// order in which it sums where results depend on it (the Schur complement
 /// must be the same sum whatever the number of workers).
 
+/// `max |x[i]|` over `i` in `0..<n` (0 when `n` is 0; NaN entries are
+/// ignored).
+@inline(__always)
+func largestMagnitude(_ x: UnsafePointer<Double>, _ n: Int) -> Double {
+  var top = SIMD2<Double>(repeating: 0)
+  var i = 0
+  while i &+ 2 <= n {
+    let v = load2(x + i)
+    top = pointwiseMax(top, v.replacing(with: -v, where: v .< 0))
+    i &+= 2
+  }
+  var result = Swift.max(top[0], top[1])
+  if i < n { result = Swift.max(result, abs(x[i])) }
+  return result
+}
+
+/// `y[i] *= s[i]` for `i` in `0..<n`.
+@inline(__always)
+func multiplyElementwise(_ y: UnsafeMutablePointer<Double>, by s: UnsafePointer<Double>, _ n: Int) {
+  var i = 0
+  while i &+ 2 <= n {
+    store2(load2(y + i) * load2(s + i), y + i)
+    i &+= 2
+  }
+  if i < n { y[i] *= s[i] }
+}
+
 /// `y[i] -= c * x[i]` for `i` in `0..<n`.
 @inline(__always)
 func subtractMultiple(_ c: Double, of x: UnsafePointer<Double>, from y: UnsafeMutablePointer<Double>, _ n: Int) {
