@@ -184,6 +184,22 @@ func nearest(_ x: [Double], _ centroids: [Double], clusters: Int, dimension: Int
   return best
 }
 
+/// `Σ_j (x[j] - y[j])²` in the order of `j`.
+@inline(__always)
+private func distanceSquared(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ dimension: Int) -> Double {
+  var d2 = 0.0
+  for j in 0..<dimension {
+    let t = x[j] - y[j]
+    d2 += t * t
+  }
+  return d2
+}
+
+@inline(__always)
+private func squaredDistance(_ x: [Double], _ i: Int, _ y: [Double], _ j: Int, _ dimension: Int) -> Double {
+  x.withUnsafeBufferPointer { X in y.withUnsafeBufferPointer { Y in distanceSquared(X.baseAddress! + i, Y.baseAddress! + j, dimension) } }
+}
+
 /// Lloyd's k-means with k-means++ seeding. Returns the centroids and the
 /// inertia (sum of squared distances). Empty clusters keep their centroid.
 func kMeans(_ points: [Double], rows: Int, dimension: Int, clusters k: Int, iterations: Int,
@@ -222,26 +238,66 @@ func kMeans(_ points: [Double], rows: Int, dimension: Int, clusters k: Int, iter
   var previousInertia = Double.infinity
   var sums = [Double](repeating: 0, count: k * dimension)
   var counts = [Int](repeating: 0, count: k)
+  // Hamerly's bounds: `upper[r]` is at least the distance from row r to its
+  // centroid, `lower[r]` at most its distance to any other centroid. A row
+  // whose upper bound is below both its lower bound and half the distance
+  // from its centroid to the nearest other one keeps its centroid without a
+  // scan. The bounds are compared with a relative margin far above
+  // rounding, so a row is skipped only where the full scan would choose the
+  // same centroid as the unique strict minimum: the assignments, the
+  // inertia (the squared distance to the assigned centroid, computed the
+  // same way) and the centroids are those of the plain algorithm.
+  var upper = [Double](repeating: .infinity, count: rows)
+  var lower = [Double](repeating: 0, count: rows)
+  var halfGap = [Double](repeating: 0, count: k)
+  var drift = [Double](repeating: 0, count: k)
+  let margin = 1e-9
   for _ in 0..<max(1, iterations) {
     var changed = false
     inertia = 0
+    for c in 0..<k {
+      var nearest = Double.infinity
+      for other in 0..<k where other != c {
+        nearest = min(nearest, squaredDistance(centroids, c * dimension, centroids, other * dimension, dimension))
+      }
+      halfGap[c] = 0.5 * nearest.squareRoot()
+    }
     points.withUnsafeBufferPointer { P in
       centroids.withUnsafeBufferPointer { C in
         assignment.withUnsafeMutableBufferPointer { A in
           for r in 0..<rows {
             let x = P.baseAddress! + r * dimension
+            let current = A[r]
+            if current >= 0 {
+              let bound = max(halfGap[current], lower[r]) * (1 - margin)
+              if upper[r] * (1 + margin) < bound {
+                inertia += distanceSquared(x, C.baseAddress! + current * dimension, dimension)
+                continue
+              }
+              let d2 = distanceSquared(x, C.baseAddress! + current * dimension, dimension)
+              upper[r] = d2.squareRoot()
+              if upper[r] * (1 + margin) < bound {
+                inertia += d2
+                continue
+              }
+            }
+            // Full scan: the first centroid of least squared distance.
             var best = 0
             var bestDistance = Double.infinity
+            var second = Double.infinity
             for c in 0..<k {
-              let y = C.baseAddress! + c * dimension
-              var d2 = 0.0
-              for j in 0..<dimension {
-                let t = x[j] - y[j]
-                d2 += t * t
+              let d2 = distanceSquared(x, C.baseAddress! + c * dimension, dimension)
+              if d2 < bestDistance {
+                second = bestDistance
+                bestDistance = d2
+                best = c
+              } else if d2 < second {
+                second = d2
               }
-              if d2 < bestDistance { bestDistance = d2; best = c }
             }
             inertia += bestDistance
+            upper[r] = bestDistance.squareRoot()
+            lower[r] = second.squareRoot()
             if A[r] != best { A[r] = best; changed = true }
           }
         }
@@ -254,8 +310,31 @@ func kMeans(_ points: [Double], rows: Int, dimension: Int, clusters k: Int, iter
       counts[c] += 1
       for j in 0..<dimension { sums[c * dimension + j] += points[r * dimension + j] }
     }
-    for c in 0..<k where counts[c] > 0 {
-      for j in 0..<dimension { centroids[c * dimension + j] = sums[c * dimension + j] / Double(counts[c]) }
+    var largestDrift = 0.0, secondDrift = 0.0
+    for c in 0..<k {
+      drift[c] = 0
+      guard counts[c] > 0 else { continue }
+      var moved = 0.0
+      for j in 0..<dimension {
+        let updated = sums[c * dimension + j] / Double(counts[c])
+        let t = updated - centroids[c * dimension + j]
+        moved += t * t
+        centroids[c * dimension + j] = updated
+      }
+      drift[c] = moved.squareRoot()
+      if drift[c] > largestDrift {
+        secondDrift = largestDrift
+        largestDrift = drift[c]
+      } else if drift[c] > secondDrift {
+        secondDrift = drift[c]
+      }
+    }
+    // Bounds moved by the centroids' drift (a row's lower bound by the
+    // largest drift of the other centroids).
+    for r in 0..<rows where assignment[r] >= 0 {
+      let c = assignment[r]
+      upper[r] += drift[c]
+      lower[r] = max(0, lower[r] - (drift[c] == largestDrift ? secondDrift : largestDrift))
     }
     // Converged: no reassignment, or the inertia no longer improves by a
     // relative 1e-9 (deterministic: the same data give the same stop).
