@@ -99,7 +99,7 @@ extension InteriorPointSolver {
     func certificate(_ m: [Double]) -> Outcome {
       for pair in 0..<mass.count { mass[pair] = 0 }
       for (i, pair) in active.enumerated() { mass[pair] = max(0, m[i]) }
-      return certify()
+      return certify(scalingReach: Self.pathScalingReach)
     }
 
     var norm = residualNorm(mK)
