@@ -37,7 +37,10 @@ let package = Package(
     // The distribution layer: Swift wrapper over the shim (loaded at run
     // time from the `pidbounds-mpi` product) with thrown errors. Knows
     // nothing of information theory.
-    .target(name: "Cluster", exclude: ["README.md"]),
+    .target(name: "Cluster", dependencies: ["SharedLibrary"], exclude: ["README.md"]),
+    // Shared libraries opened at run time (the two shims): lookup beside the
+    // executable, then the loader's search path.
+    .target(name: "SharedLibrary", exclude: ["README.md"]),
 
     // COIN-OR Clp as the system provides it (Debian: coinor-libclp-dev).
     .systemLibrary(
@@ -50,7 +53,7 @@ let package = Package(
     // Linear programming for the mathematics: `ClpSolver`, a
     // `PIDMath.LinearProgramSolver` over the shim (loaded at run time from
     // the `pidbounds-lp` product).
-    .target(name: "LinearProgramming", dependencies: ["PIDMath"], exclude: ["README.md"]),
+    .target(name: "LinearProgramming", dependencies: ["PIDMath", "SharedLibrary"], exclude: ["README.md"]),
 
     // Data: table files, CSV and .npy datasets, discretization, coded
     // samples and their resampling, the estimation pipeline, JSON, atomic

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SharedLibrary
 
 /// The C shim over Open MPI (`CMPIShim`, built as the shared library
 /// `libpidbounds-mpi.so`), loaded at run time.
@@ -48,28 +46,23 @@ struct MPILibrary {
   /// - Throws: `MPIError` naming the places searched and the loader's
   ///   message when the library or one of its functions cannot be found.
   init() throws {
-    var tried: [String] = []
-    var handle: UnsafeMutableRawPointer? = nil
-    var reason = ""
     // RTLD_GLOBAL: Open MPI's own components, opened later by Open MPI,
     // resolve their symbols against libmpi.
-    for candidate in Self.candidates() {
-      tried.append(candidate)
-      handle = dlopen(candidate, RTLD_NOW | RTLD_GLOBAL)
-      if handle != nil { break }
-      if let message = dlerror() { reason = String(cString: message) }
-    }
-    guard let handle else {
+    let library: SharedLibrary
+    do {
+      library = try SharedLibrary(fileName: Self.fileName, global: true)
+    } catch .notLoadable(let tried, let reason) {
       throw MPIError(
         operation: "loading \(Self.fileName)",
         message: "not found or not loadable (tried \(tried.joined(separator: ", "))): \(reason); "
           + "build every product (`swift build`) or copy it beside the executable")
+    } catch {
+      throw MPIError(operation: "loading \(Self.fileName)", message: "\(error)")
     }
     func symbol<T>(_ name: String, as type: T.Type) throws -> T {
-      guard let address = dlsym(handle, name) else {
+      do { return try library.function(name, as: type) } catch {
         throw MPIError(operation: "loading \(Self.fileName)", message: "it has no function \(name)")
       }
-      return unsafeBitCast(address, to: type)
     }
     initialize = try symbol("pb_mpi_init", as: Initialize.self)
     isInitialized = try symbol("pb_mpi_is_initialized", as: Status.self)
@@ -95,16 +88,5 @@ struct MPILibrary {
   /// Throws an `MPIError` with Open MPI's text unless `code` is 0.
   func check(_ operation: String, _ code: Int32) throws {
     if code != 0 { throw MPIError(operation: operation, code: code, message: message(for: code)) }
-  }
-
-  /// The shim beside the executable (as `swift build` leaves them), then
-  /// the bare name for the loader's search path.
-  static func candidates() -> [String] {
-    var path = [CChar](repeating: 0, count: 4096)
-    let length = readlink("/proc/self/exe", &path, path.count - 1)
-    guard length > 0 else { return [fileName] }
-    let executable = String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    guard let slash = executable.lastIndex(of: "/") else { return [fileName] }
-    return [String(executable[..<slash]) + "/" + fileName, fileName]
   }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SharedLibrary
 
 /// Why the linear-programming engine is not available.
 public struct LinearProgrammingError: Error, CustomStringConvertible, Sendable {
@@ -43,46 +44,30 @@ struct ClpLibrary: @unchecked Sendable {
 
   /// Loads the shim from the executable's directory, else from the
   /// dynamic loader's search path (`LD_LIBRARY_PATH`, ...).
+  /// `PIDBOUNDS_LP_LIBRARY`, when set, is the only path tried (tests use it
+  /// to simulate absence).
   ///
   /// - Throws: `LinearProgrammingError` naming the places searched and the
   ///   loader's message (e.g. Clp's own library missing).
   init() throws(LinearProgrammingError) {
-    var tried: [String] = []
-    var handle: UnsafeMutableRawPointer? = nil
-    var reason = ""
-    for candidate in Self.candidates() {
-      tried.append(candidate)
-      handle = dlopen(candidate, RTLD_NOW | RTLD_LOCAL)
-      if handle != nil { break }
-      if let message = dlerror() { reason = String(cString: message) }
-    }
-    guard let handle else {
+    let library: SharedLibrary
+    do {
+      library = try SharedLibrary(fileName: Self.fileName, path: getenv("PIDBOUNDS_LP_LIBRARY").map { String(cString: $0) })
+    } catch .notLoadable(let tried, let reason) {
       throw LinearProgrammingError(
         "the LP library \(Self.fileName) could not be loaded (tried \(tried.joined(separator: ", "))): \(reason); "
           + "install COIN-OR Clp (apt-get install coinor-libclp-dev) and build every product (`swift build`)")
+    } catch {
+      throw LinearProgrammingError("the LP library \(Self.fileName): \(error)")
     }
     func symbol<T>(_ name: String, as type: T.Type) throws(LinearProgrammingError) -> T {
-      guard let address = dlsym(handle, name) else {
+      do throws(SharedLibrary.LoadError) { return try library.function(name, as: type) } catch {
         throw LinearProgrammingError("the LP library \(Self.fileName) has no function \(name)")
       }
-      return unsafeBitCast(address, to: type)
     }
     create = try symbol("pb_lp_create", as: Create.self)
     free = try symbol("pb_lp_free", as: Free.self)
     solve = try symbol("pb_lp_solve", as: Solve.self)
     version = try symbol("pb_lp_version", as: Version.self)
-  }
-
-  /// The shim beside the executable (as `swift build` leaves them), then
-  /// the bare name for the loader's search path. `PIDBOUNDS_LP_LIBRARY`,
-  /// when set, is the only candidate (tests use it to simulate absence).
-  static func candidates() -> [String] {
-    if let forced = getenv("PIDBOUNDS_LP_LIBRARY") { return [String(cString: forced)] }
-    var path = [CChar](repeating: 0, count: 4096)
-    let length = readlink("/proc/self/exe", &path, path.count - 1)
-    guard length > 0 else { return [fileName] }
-    let executable = String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    guard let slash = executable.lastIndex(of: "/") else { return [fileName] }
-    return [String(executable[..<slash]) + "/" + fileName, fileName]
   }
 }
