@@ -179,6 +179,21 @@ import Testing
     checkIdentities(try JointDistribution(n1: 10, n2: 10, k: 10, masses: masses), "fitted replicate 10x10x10")
   }
 
+  /// A bootstrap replicate's fitted joint of the wine data (3 clusters,
+  /// 3x3x3, one cell of 6.6e-15): a Newton direction of the augmented
+  /// system came out NaN, the iterate with it, and the NaN dual end passed
+  /// for a gap of 0 (every upper bound then NaN, exit 70).
+  @Test func nonFiniteDirection() throws {
+    let joint = try JointDistribution([
+      [[0, 0, 0.22471910112359747], [0, 0.22207466699962944, 0], [0, 0.02554842539274452, 0]],
+      [[0, 0, 0], [0, 0, 0], [0.29775280898876405, 0, 0]],
+      [[6.5681740836524785e-15, 0, 0.1348314606741512], [0.017407810555741903, 0.07766572626536483, 0], [0, 0, 0]],
+    ])
+    checkIdentities(joint, "wine replicate 3x3x3")
+    let bounds = SynergyBounds(witness: joint)
+    #expect(bounds.violations.isEmpty, "\(bounds.violations)")
+  }
+
   /// A near-independent 2x2x2 table (a permutation replicate: label shuffled
   /// against nearly uniform modalities): the path oscillated for some ten
   /// steps and was given up at 1.6e-5 bits.

@@ -21,8 +21,9 @@ extension InteriorPointSolver {
     /// them, so the combination is a certificate too.
     func merged(with other: Outcome?) -> Outcome {
       guard let other else { return self }
-      var result = upperNats <= other.upperNats ? self : other
-      result.lowerNats = max(lowerNats, other.lowerNats)
+      var result = upperNats <= other.upperNats || other.upperNats.isNaN ? self : other
+      // (A NaN end, which `certify` never returns, would not survive.)
+      result.lowerNats = lowerNats.isNaN ? other.lowerNats : other.lowerNats.isNaN ? lowerNats : max(lowerNats, other.lowerNats)
       return result
     }
   }
@@ -55,6 +56,7 @@ extension InteriorPointSolver {
     for i in candidates.indices {
       var rounded = candidates[i]
       roundOntoMarginals(&rounded)
+      guard rounded.allSatisfy({ $0.isFinite }) else { continue }
       let value = objective(rounded)
       if value < upper { upper = value; q = rounded }
     }
@@ -67,11 +69,14 @@ extension InteriorPointSolver {
         var scaled = candidate
         scaleOntoMarginals(&scaled)
         roundOntoMarginals(&scaled)
+        guard scaled.allSatisfy({ $0.isFinite }) else { continue }
         let value = objective(scaled)
         if value < upper { upper = value; q = scaled }
       }
     }
-    return Outcome(q: q, upperNats: upper, lowerNats: lower, steps: 0)
+    // Rounding in an iterate near the end of its range can make either end
+    // NaN: such an end certifies nothing.
+    return Outcome(q: q, upperNats: upper.isNaN ? .infinity : upper, lowerNats: lower.isNaN ? -.infinity : lower, steps: 0)
   }
 
   /// The Lagrange dual bound (nats) at the current multipliers made dual

@@ -83,8 +83,9 @@ public struct CouplingSolution: Sendable {
   /// (0 when the answer is closed-form).
   public var newtonSteps: Int
 
-  /// Width of the certified interval, in bits; never negative.
-  public var gap: Double { max(0, information - lowerBound) }
+  /// Width of the certified interval, in bits; never negative (infinite
+  /// when an end is not a number).
+  public var gap: Double { lowerBound.isNaN || information.isNaN ? .infinity : max(0, information - lowerBound) }
 }
 
 /// How hard the solver works.

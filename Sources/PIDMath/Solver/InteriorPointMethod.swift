@@ -198,8 +198,20 @@ final class InteriorPointSolver {
 
   // MARK: The path
 
-  /// A Newton direction for pair targets of `m σ`.
+  /// A Newton direction for pair targets of `m σ`, or nil when the system
+  /// cannot give one: the iterative solve did not converge, or rounding in
+  /// a (near-)singular factorization left a non-finite entry.
   func direction(targets: [Double], factorization: Factorization?, augmented: AugmentedSystem?, blocks: LabelBlocks? = nil) -> (dA: [Double], dB: [Double], dm: [Double])? {
+    guard let d = newtonDirection(targets: targets, factorization: factorization, augmented: augmented, blocks: blocks) else { return nil }
+    // (Multipliers of empty cells are not used.)
+    func finite(_ values: [Double], _ masses: [Double]) -> Bool {
+      values.indices.allSatisfy { i in values[i].isFinite || masses[i] <= 0 }
+    }
+    guard finite(d.dA, pA), finite(d.dB, pB), (0..<mass.count).allSatisfy({ !pairAllowed[$0] || d.dm[$0].isFinite }) else { return nil }
+    return d
+  }
+
+  func newtonDirection(targets: [Double], factorization: Factorization?, augmented: AugmentedSystem?, blocks: LabelBlocks?) -> (dA: [Double], dB: [Double], dm: [Double])? {
     if factorization != nil || blocks != nil {
       let rhs = rightHandSide(targets: targets)
       var dA: [Double], dB: [Double]
