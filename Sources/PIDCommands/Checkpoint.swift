@@ -19,6 +19,7 @@ import Glibc
 final class Checkpoint {
   let path: String
   let fingerprint: String
+  private let checksumSeed: UInt64
   private(set) var records: [(Int, [Double])] = []
   /// Lines of the file that failed their checksum and were dropped.
   private(set) var damagedLines = 0
@@ -32,6 +33,7 @@ final class Checkpoint {
   init(path: String, fingerprint: String) throws {
     self.path = path
     self.fingerprint = fingerprint
+    checksumSeed = CheckpointFile.checksumSeed(fingerprint)
     let bytes: [UInt8]
     do {
       bytes = try readFile(path)
@@ -54,12 +56,12 @@ final class Checkpoint {
   /// torn last line was added (dropped on the next open).
   func append(_ fresh: [(Int, [Double])]) throws {
     guard !fresh.isEmpty else { return }
-    let text = fresh.map { CheckpointFile.line(index: $0.0, numbers: $0.1, fingerprint: fingerprint) }.joined()
+    var bytes: [UInt8] = []
+    for (index, numbers) in fresh { CheckpointFile.appendLine(index: index, numbers: numbers, checksumSeed: checksumSeed, to: &bytes) }
     let fd = open(path, O_WRONLY | O_APPEND)
     guard fd >= 0 else { throw Failure("\(path): cannot append to the checkpoint: \(String(cString: strerror(errno)))", status: .ioError) }
     defer { close(fd) }
     slowFlushForTests()
-    let bytes = Array(text.utf8)
     var written = 0
     while written < bytes.count {
       let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }

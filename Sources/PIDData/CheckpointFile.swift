@@ -99,38 +99,74 @@ public struct CheckpointFile: Sendable, Equatable {
   }
 
   /// The text of one record line (with its newline).
-  /// (Written byte by byte: rank 0 formats every record of a run, so this
-  /// is on the path that limits how many ranks it can serve.)
   public static func line(index: Int, numbers: [Double], fingerprint: String) -> String {
-    var body = Array(String(index).utf8)
-    body.reserveCapacity(body.count + 1 + 17 * numbers.count)
-    body.append(UInt8(ascii: " "))
-    for (i, x) in numbers.enumerated() {
-      if i > 0 { body.append(UInt8(ascii: ",")) }
-      appendHexadecimal(x.bitPattern, to: &body)
-    }
-    var line = body
-    line.append(UInt8(ascii: " "))
-    appendHexadecimal(fnv1a(Array(fingerprint.utf8) + [UInt8(ascii: " ")] + body), to: &line)
-    line.append(UInt8(ascii: "\n"))
-    return String(decoding: line, as: UTF8.self)
+    var bytes: [UInt8] = []
+    appendLine(index: index, numbers: numbers, checksumSeed: checksumSeed(fingerprint), to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
   }
 
-  /// `value` in lower-case hexadecimal without leading zeros ("0" for 0),
-  /// as `String(value, radix: 16)` writes it.
-  static func appendHexadecimal(_ value: UInt64, to bytes: inout [UInt8]) {
-    let digits: [UInt8] = Array("0123456789abcdef".utf8)
-    var shift = 60
-    while shift > 0 && (value >> UInt64(shift)) & 0xF == 0 { shift -= 4 }
-    while shift >= 0 {
-      bytes.append(digits[Int((value >> UInt64(shift)) & 0xF)])
-      shift -= 4
+  /// The FNV-1a state after `FINGERPRINT ` (with its space): every record
+  /// line's checksum continues from it.
+  public static func checksumSeed(_ fingerprint: String) -> UInt64 {
+    fnv1a(Array(fingerprint.utf8) + [UInt8(ascii: " ")])
+  }
+
+  /// Appends the bytes of one record line (with its newline), the same as
+  /// `line`, given the run's `checksumSeed`. Rank 0 encodes every record of
+  /// a run, so this is on the path that limits how many ranks it serves:
+  /// the line is written in place into `bytes`' storage, then checksummed.
+  public static func appendLine(index: Int, numbers: [Double], checksumSeed: UInt64, to bytes: inout [UInt8]) {
+    precondition(index >= 0, "a job index is never negative")
+    let start = bytes.count
+    // Index (at most 19 digits), space, numbers (at most 16 digits and a
+    // comma each), space, checksum (at most 16 digits), newline.
+    bytes.append(contentsOf: repeatElement(0, count: 19 + 1 + 17 * numbers.count + 1 + 16 + 1))
+    let end = bytes.withUnsafeMutableBufferPointer { buffer -> Int in
+      var at = start
+      func hexadecimal(_ value: UInt64) {
+        var shift = max(0, (63 - value.leadingZeroBitCount) / 4 * 4)
+        while shift >= 0 {
+          let digit = UInt8(truncatingIfNeeded: (value >> UInt64(shift)) & 0xF)
+          buffer[at] = digit < 10 ? 48 + digit : 87 + digit
+          at += 1
+          shift -= 4
+        }
+      }
+      var divisor = 1
+      while divisor <= index / 10 { divisor *= 10 }
+      var rest = index
+      while divisor > 0 {
+        buffer[at] = 48 + UInt8(rest / divisor)
+        at += 1
+        rest %= divisor
+        divisor /= 10
+      }
+      buffer[at] = UInt8(ascii: " ")
+      at += 1
+      for (i, x) in numbers.enumerated() {
+        if i > 0 { buffer[at] = UInt8(ascii: ","); at += 1 }
+        hexadecimal(x.bitPattern)
+      }
+      var hash = checksumSeed
+      for i in start..<at {
+        hash ^= UInt64(buffer[i])
+        hash = hash &* 0x100_0000_01B3
+      }
+      buffer[at] = UInt8(ascii: " ")
+      at += 1
+      hexadecimal(hash)
+      buffer[at] = UInt8(ascii: "\n")
+      return at + 1
     }
+    bytes.removeLast(bytes.count - end)
   }
 
   /// The whole file: header, then every record.
   public var text: String {
-    "\(Self.magic) v2 \(fingerprint)\n" + records.map { Self.line(index: $0.0, numbers: $0.1, fingerprint: fingerprint) }.joined()
+    var bytes = Array("\(Self.magic) v2 \(fingerprint)\n".utf8)
+    let seed = Self.checksumSeed(fingerprint)
+    for (index, numbers) in records { Self.appendLine(index: index, numbers: numbers, checksumSeed: seed, to: &bytes) }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// A non-negative decimal integer of at most 18 digits (no sign).

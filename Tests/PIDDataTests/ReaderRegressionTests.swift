@@ -163,9 +163,10 @@ struct CheckpointLineTests {
   @Test("A record line is the index, the numbers' bit patterns in hexadecimal and the checksum, and parses back bit for bit")
   func line() throws {
     var g = SplitMix64(seed: 11)
-    for _ in 0..<200 {
+    for trial in 0..<200 {
       let numbers = (0..<Int(g.next() % 50)).map { _ in Double(bitPattern: g.next()) } + [0, -0.0, 1, .nan, .infinity]
-      let index = Int(g.next() % 100_000)
+      let edges = [0, 1, 9, 10, 99, 100, 1_000_000]
+      let index = trial < edges.count ? edges[trial] : Int(g.next() % 100_000)
       let line = CheckpointFile.line(index: index, numbers: numbers, fingerprint: "ab12")
       // The format, written the slow way.
       let body = "\(index) " + numbers.map { String($0.bitPattern, radix: 16) }.joined(separator: ",")
