@@ -16,7 +16,8 @@ Measures (release build):
 Then simulates the scheduling policy of `Sources/PIDCommands/ResamplingJobs.swift`
 event by event (rank 0 hands out chunks of `clamp(pending / (4 R), 1, 8)`
 jobs, two ahead per worker, answers each result, computes jobs itself only
-while no result waits, appends to the checkpoint every 0.5 s) for 2 to 1,024
+while no result waits, chunks hold two jobs or more and answering takes at
+most half of its time, appends to the checkpoint every 0.5 s) for 2 to 1,024
 ranks and B = 1,000 to 100,000, job costs drawn from the measured ones, and
 prints the predicted efficiency with where the time goes.
 
@@ -173,6 +174,7 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
     unsaved, last_save = 0, 0.0
     done_jobs = 0
     finished_at = 0.0
+    own_jobs, own_seconds = 0, 0.0
 
     def send_chunk(rank, now):
         nonlocal next_job, order
@@ -203,15 +205,21 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
             done_jobs += count
             unsaved += count
             send_chunk(rank, t0)
-        elif next_job < jobs:
+        elif next_job < jobs and (ranks == 1 or (chunk_size() >= 2 and (
+                own_jobs == 0 or (ranks - 1) * handle <= 0.5 * chunk_size() * own_seconds / own_jobs))):
+            # Rank 0's own job: only while chunks hold two jobs or more and
+            # answering results takes at most half of its time
+            # (Coordinator.computesOwnJobs).
             cost = job_cost[next_job]
+            own_jobs += 1
+            own_seconds += cost
             next_job += 1
             t0 += cost
             busy_own += cost
             done_jobs += 1
             unsaved += 1
         else:
-            t0 = events[0][0]
+            t0 = max(t0, events[0][0])
         if unsaved and t0 - last_save >= 0.5:
             c = fsync + per_record * unsaved
             t0 += c

@@ -12,7 +12,8 @@ import Glibc
 ///
 /// Scheduling is dynamic: rank 0 hands out the missing jobs in small
 /// chunks, two chunks ahead per rank so that no rank waits for its next
-/// one, and computes jobs itself while no result is waiting. Results are
+/// one, and computes jobs itself while no result is waiting and its own
+/// jobs cannot hold up the answers (`Coordinator.computesOwnJobs`). Results are
 /// keyed by job index and job `b` draws from streams keyed by `(seed, b)`
 /// only, so the numbers do not depend on which rank computed what, nor on
 /// the number of ranks. There is no collective step until the end: a slow
@@ -164,6 +165,8 @@ private struct Coordinator {
   var unsaved: [(Int, [Double])] = []
   var lastSave = now()
   var costs = ResamplingCosts()
+  /// The total of `costs.jobSeconds`.
+  var ownSeconds = 0.0
 
   init(missing: [Int], ranks: Int, finishedBefore: Int) {
     pending = missing[...]
@@ -177,6 +180,24 @@ private struct Coordinator {
   var chunkSize: Int { max(1, min(8, pending.count / (4 * ranks))) }
 
   var stopping: Bool { terminated || peerFailed || ownFailure != nil }
+
+  /// Whether rank 0 may start a job of its own now. A worker holds two
+  /// chunks: rank 0 must answer its result before it finishes the next
+  /// one, i.e. within about `chunkSize` jobs' time. An own job holds every
+  /// answer for one job's time, so rank 0 computes only while chunks hold at
+  /// least two jobs (not in the last `8 R` jobs, where a long job would
+  /// starve the workers and stretch the end), and while answering results
+  /// takes at most half of its time: `(R - 1) h / (m c) <= 1/2` with `h`
+  /// its measured time per result message, `m` the chunk size and `c` the
+  /// mean time of its own jobs. Alone (one rank) it computes everything.
+  var computesOwnJobs: Bool {
+    guard ranks > 1 else { return true }
+    guard chunkSize >= 2 else { return false }
+    guard costs.messages > 0, !costs.jobSeconds.isEmpty else { return true }
+    let perMessage = costs.messageSeconds / Double(costs.messages)
+    let perJob = ownSeconds / Double(costs.jobSeconds.count)
+    return Double(ranks - 1) * perMessage <= 0.5 * Double(chunkSize) * perJob
+  }
 
   mutating func nextChunk() -> [Int]? {
     guard !stopping, !pending.isEmpty else { return nil }
@@ -225,7 +246,7 @@ private struct Coordinator {
         // results and `done`.
         for rank in workers where !told[rank] { try feed(rank, communicator: communicator) }
       }
-      let ownWork = !stopping && !pending.isEmpty
+      let ownWork = !stopping && !pending.isEmpty && computesOwnJobs
       if workersDone == workers.count && !ownWork { break }
       if workers.count > workersDone, let envelope = try communicator.probe(wait: !ownWork) {
         let received = now()
@@ -249,7 +270,10 @@ private struct Coordinator {
       } else if ownWork {
         let b = pending.removeFirst()
         let started = now()
-        defer { costs.jobSeconds.append(now() - started) }
+        defer {
+          costs.jobSeconds.append(now() - started)
+          ownSeconds += costs.jobSeconds.last!
+        }
         do {
           record(b, try compute(b), checkpoint: checkpoint, store: store)
         } catch {
