@@ -17,7 +17,7 @@ Then simulates the scheduling policy of `Sources/PIDCommands/ResamplingJobs.swif
 event by event (rank 0 hands out chunks of `clamp(pending / (4 R), 1, 8)`
 jobs, two ahead per worker, answers each result, computes jobs itself only
 while no result waits, chunks hold two jobs or more and answering takes at
-most half of its time, appends to the checkpoint every 0.5 s) for 2 to 1,024
+most half of its time, appends to the checkpoint every 0.5 s or 1,000 records) for 2 to 1,024
 ranks and B = 1,000 to 100,000, job costs drawn from the measured ones, and
 prints the predicted efficiency with where the time goes.
 
@@ -220,7 +220,7 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
             unsaved += 1
         else:
             t0 = max(t0, events[0][0])
-        if unsaved and t0 - last_save >= 0.5:
+        if unsaved and (t0 - last_save >= 0.5 or unsaved >= 1000):
             c = fsync + per_record * unsaved
             t0 += c
             busy_ckpt += c
