@@ -90,3 +90,108 @@ final class Checkpoint {
     usleep(UInt32(seconds * 1_000_000))
   }
 }
+
+/// Appends to a `Checkpoint` on a thread of its own, so that encoding,
+/// writing and `fsync` never hold up rank 0's answers to the other ranks.
+///
+/// Contract: `submit` only queues its records (and first throws the
+/// failure of an earlier append, if one failed); `finish` waits until
+/// every submitted record has been appended and flushed, stops the thread,
+/// and throws the first failure (the checkpoint's 74). After `finish`
+/// returns without error, every submitted record is durable, as after
+/// `Checkpoint.append`. The thread blocks every signal, so that SIGTERM,
+/// SIGUSR1 and the like reach the threads that act on them.
+final class CheckpointWriter: @unchecked Sendable {
+  private let checkpoint: Checkpoint
+  private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+  private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+  private var thread = pthread_t()
+  // Shared with the thread, under `lock`.
+  private var queue: [(Int, [Double])] = []
+  private var closing = false
+  private var failure: Error? = nil
+  private var appends = 0, records = 0, seconds = 0.0
+
+  /// Starts the thread.
+  ///
+  /// - Throws: `Failure` 70 when no thread can be created.
+  init(_ checkpoint: Checkpoint) throws {
+    self.checkpoint = checkpoint
+    pthread_mutex_init(lock, nil)
+    pthread_cond_init(changed, nil)
+    let context = Unmanaged.passRetained(self).toOpaque()
+    let status = pthread_create(&thread, nil, { context in
+      let writer = Unmanaged<CheckpointWriter>.fromOpaque(context!).takeRetainedValue()
+      writer.loop()
+      return nil
+    }, context)
+    guard status == 0 else {
+      Unmanaged<CheckpointWriter>.fromOpaque(context).release()
+      throw Failure("cannot start the checkpoint writer thread: \(String(cString: strerror(status)))", status: .software)
+    }
+  }
+
+  deinit {
+    pthread_mutex_destroy(lock)
+    pthread_cond_destroy(changed)
+    lock.deallocate()
+    changed.deallocate()
+  }
+
+  /// Queues `fresh` for the thread.
+  ///
+  /// - Throws: the failure of an earlier append (nothing more is written
+  ///   after one).
+  func submit(_ fresh: [(Int, [Double])]) throws {
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    if let failure { throw failure }
+    queue += fresh
+    pthread_cond_broadcast(changed)
+  }
+
+  /// Waits until everything submitted is appended, then stops the thread.
+  ///
+  /// - Returns: the appends made, the records they held and the thread's
+  ///   time spent appending, and how long the caller waited here.
+  /// - Throws: the first failure of an append.
+  @discardableResult
+  func finish() throws -> (appends: Int, records: Int, seconds: Double, waited: Double) {
+    let started = now()
+    pthread_mutex_lock(lock)
+    closing = true
+    pthread_cond_broadcast(changed)
+    pthread_mutex_unlock(lock)
+    pthread_join(thread, nil)
+    let waited = now() - started
+    if let failure { throw failure }
+    return (appends, records, seconds, waited)
+  }
+
+  private func loop() {
+    var all = sigset_t()
+    sigfillset(&all)
+    pthread_sigmask(SIG_BLOCK, &all, nil)
+    pthread_mutex_lock(lock)
+    while true {
+      while queue.isEmpty && !closing { pthread_cond_wait(changed, lock) }
+      if queue.isEmpty || failure != nil { break }
+      let batch = queue.sorted { $0.0 < $1.0 }
+      queue.removeAll(keepingCapacity: true)
+      pthread_mutex_unlock(lock)
+      let started = now()
+      var error: Error? = nil
+      do { try checkpoint.append(batch) } catch let thrown { error = thrown }
+      let spent = now() - started
+      pthread_mutex_lock(lock)
+      appends += 1
+      records += error == nil ? batch.count : 0
+      seconds += spent
+      if let error {
+        failure = error
+        break
+      }
+    }
+    pthread_mutex_unlock(lock)
+  }
+}

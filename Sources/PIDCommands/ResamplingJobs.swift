@@ -19,9 +19,10 @@ import Glibc
 /// the number of ranks. There is no collective step until the end: a slow
 /// job delays only the rank that runs it.
 ///
-/// Rank 0 appends finished jobs to the checkpoint every half second, or
-/// sooner once 1,000 are waiting (and at the end), so writing never holds
-/// up the other ranks for long. A SIGTERM
+/// Rank 0 hands finished jobs to a writer thread (`CheckpointWriter`) every
+/// half second, or sooner once 1,000 are waiting, and at the end waits for
+/// the last appends: encoding, writing and flushing never hold up its
+/// answers to the other ranks. A SIGTERM
 /// on any rank, or a failed job, stops the handing out; every rank finishes
 /// the job it is on, rank 0 collects and records those results, and the run
 /// ends with status 75 (interrupted; the checkpoint holds every finished
@@ -75,10 +76,12 @@ struct ResamplingCosts {
   var messages = 0
   var messageSeconds = 0.0
   /// Appends to the checkpoint (each flushed to disk), the records they
-  /// held, and the time spent appending.
+  /// held, and the time the writer thread spent appending.
   var checkpointFlushes = 0
   var checkpointRecords = 0
   var checkpointSeconds = 0.0
+  /// Rank 0's wait at the end for the writer thread's last appends.
+  var checkpointWaitSeconds = 0.0
 
   var json: JSON {
     .object([
@@ -87,7 +90,7 @@ struct ResamplingCosts {
       ("job_seconds", .array(jobSeconds.map { .number($0) })),
       ("messages", .integer(messages)), ("message_seconds", .number(messageSeconds)),
       ("checkpoint_flushes", .integer(checkpointFlushes)), ("checkpoint_records", .integer(checkpointRecords)),
-      ("checkpoint_seconds", .number(checkpointSeconds)),
+      ("checkpoint_seconds", .number(checkpointSeconds)), ("checkpoint_wait_seconds", .number(checkpointWaitSeconds)),
     ])
   }
 }
@@ -218,32 +221,51 @@ private struct Coordinator {
     }
   }
 
-  mutating func record(_ b: Int, _ numbers: [Double], checkpoint: Checkpoint?, store: (Int, [Double]) -> Void) {
+  mutating func record(_ b: Int, _ numbers: [Double], keeps: Bool, store: (Int, [Double]) -> Void) {
     store(b, numbers)
     finished += 1
-    if checkpoint != nil { unsaved.append((b, numbers)) }
+    if keeps { unsaved.append((b, numbers)) }
   }
 
-  /// Finished jobs that trigger an append before the half second is up:
-  /// on many ranks results arrive faster than every half second can
-  /// absorb, and an append of all of them at the end would stretch the
-  /// run (about 10 µs a record); this bounds the last append.
+  /// Finished jobs that go to the writer before the half second is up: on
+  /// many ranks results arrive by the thousand every half second, and the
+  /// writer should work through them during the run, not in the last
+  /// append, which rank 0 waits for (about 10 µs a record).
   static let appendBatch = 1_000
 
-  mutating func save(_ checkpoint: Checkpoint?, force: Bool) throws {
-    guard let checkpoint, !unsaved.isEmpty,
+  mutating func save(_ writer: CheckpointWriter?, force: Bool) throws {
+    guard let writer, !unsaved.isEmpty,
       force || now() - lastSave >= 0.5 || unsaved.count >= Self.appendBatch else { return }
-    let start = now()
-    try checkpoint.append(unsaved.sorted { $0.0 < $1.0 })
-    costs.checkpointRecords += unsaved.count
-    costs.checkpointFlushes += 1
+    try writer.submit(unsaved)
     unsaved.removeAll()
     lastSave = now()
-    costs.checkpointSeconds += lastSave - start
   }
 
   mutating func run(communicator: Communicator, checkpoint: Checkpoint?, progress: ((Int) -> Void)?,
                     compute: (Int) throws -> [Double], store: (Int, [Double]) -> Void) throws {
+    let writer = try checkpoint.map { try CheckpointWriter($0) }
+    do {
+      try distribute(communicator: communicator, writer: writer, progress: progress, compute: compute, store: store)
+      try save(writer, force: true)
+    } catch {
+      // The records submitted so far are still written; the first error
+      // is the one reported.
+      _ = try? writer?.finish()
+      throw error
+    }
+    if let done = try writer?.finish() {
+      costs.checkpointFlushes = done.appends
+      costs.checkpointRecords = done.records
+      costs.checkpointSeconds = done.seconds
+      costs.checkpointWaitSeconds = done.waited
+    }
+    progress?(finished)
+  }
+
+  /// The loop of `run`: hands out chunks, answers results, computes its
+  /// own jobs, queues finished ones for the writer.
+  private mutating func distribute(communicator: Communicator, writer: CheckpointWriter?, progress: ((Int) -> Void)?,
+                                   compute: (Int) throws -> [Double], store: (Int, [Double]) -> Void) throws {
     let workers = Array(1..<ranks)
     // Two chunks ahead for every worker.
     for _ in 0..<2 { for rank in workers { try feed(rank, communicator: communicator) } }
@@ -271,7 +293,7 @@ private struct Coordinator {
         var offset = 1
         while offset + 1 < message.count {
           let b = Int(message[offset]), n = Int(message[offset + 1])
-          record(b, Array(message[(offset + 2)..<(offset + 2 + n)]), checkpoint: checkpoint, store: store)
+          record(b, Array(message[(offset + 2)..<(offset + 2 + n)]), keeps: writer != nil, store: store)
           offset += 2 + n
         }
         try feed(envelope.source, communicator: communicator)
@@ -283,15 +305,13 @@ private struct Coordinator {
           ownSeconds += costs.jobSeconds.last!
         }
         do {
-          record(b, try compute(b), checkpoint: checkpoint, store: store)
+          record(b, try compute(b), keeps: writer != nil, store: store)
         } catch {
           ownFailure = error
         }
       }
-      try save(checkpoint, force: false)
+      try save(writer, force: false)
       progress?(finished)
     }
-    try save(checkpoint, force: true)
-    progress?(finished)
   }
 }
