@@ -16,7 +16,7 @@ Measures (release build):
 Then simulates the scheduling policy of `Sources/PIDCommands/ResamplingJobs.swift`
 event by event (rank 0 hands out chunks of `clamp(pending / (4 R), 1, 8)`
 jobs, two ahead per worker, answers each result, computes jobs itself only
-while no result waits, chunks hold two jobs or more and answering takes at
+while no result waits, chunks hold two jobs or more (or R = 2) and answering takes at
 most half of its time, hands results to the checkpoint writer thread every
 0.5 s or 1,000 records and waits for its last append) for 2 to 1,024
 ranks and B = 1,000 to 100,000, job costs drawn from the measured ones, and
@@ -208,7 +208,7 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
             done_jobs += count
             unsaved += count
             send_chunk(rank, t0)
-        elif next_job < jobs and (ranks == 1 or (chunk_size() >= 2 and (
+        elif next_job < jobs and (ranks == 1 or ((chunk_size() >= 2 or ranks == 2) and (
                 own_jobs == 0 or (ranks - 1) * handle <= 0.5 * chunk_size() * own_seconds / own_jobs))):
             # Rank 0's own job: only while chunks hold two jobs or more and
             # answering results takes at most half of its time

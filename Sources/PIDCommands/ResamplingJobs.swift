@@ -190,13 +190,15 @@ private struct Coordinator {
   /// one, i.e. within about `chunkSize` jobs' time. An own job holds every
   /// answer for one job's time, so rank 0 computes only while chunks hold at
   /// least two jobs (not in the last `8 R` jobs, where a long job would
-  /// starve the workers and stretch the end), and while answering results
+  /// starve the workers and stretch the end; on two ranks it computes to
+  /// the end, since a job of its own there gains a whole job and delays
+  /// one answer by at most one job), and while answering results
   /// takes at most half of its time: `(R - 1) h / (m c) <= 1/2` with `h`
   /// its measured time per result message, `m` the chunk size and `c` the
   /// mean time of its own jobs. Alone (one rank) it computes everything.
   var computesOwnJobs: Bool {
     guard ranks > 1 else { return true }
-    guard chunkSize >= 2 else { return false }
+    guard chunkSize >= 2 || ranks == 2 else { return false }
     guard costs.messages > 0, !costs.jobSeconds.isEmpty else { return true }
     let perMessage = costs.messageSeconds / Double(costs.messages)
     let perJob = ownSeconds / Double(costs.jobSeconds.count)
