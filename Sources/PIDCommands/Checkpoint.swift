@@ -99,8 +99,8 @@ final class Checkpoint {
 /// every submitted record has been appended and flushed, stops the thread,
 /// and throws the first failure (the checkpoint's 74). After `finish`
 /// returns without error, every submitted record is durable, as after
-/// `Checkpoint.append`. The thread blocks every signal, so that SIGTERM,
-/// SIGUSR1 and the like reach the threads that act on them.
+/// `Checkpoint.append`. The thread blocks the asynchronous signals, so
+/// that SIGTERM, SIGUSR1 and the like reach the threads that act on them.
 final class CheckpointWriter: @unchecked Sendable {
   private let checkpoint: Checkpoint
   private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -109,6 +109,7 @@ final class CheckpointWriter: @unchecked Sendable {
   // Shared with the thread, under `lock`.
   private var queue: [(Int, [Double])] = []
   private var closing = false
+  private var joined = false
   private var failure: Error? = nil
   private var appends = 0, records = 0, seconds = 0.0
 
@@ -146,6 +147,7 @@ final class CheckpointWriter: @unchecked Sendable {
     pthread_mutex_lock(lock)
     defer { pthread_mutex_unlock(lock) }
     if let failure { throw failure }
+    precondition(!closing, "records submitted to a finished checkpoint writer")
     queue += fresh
     pthread_cond_broadcast(changed)
   }
@@ -158,20 +160,29 @@ final class CheckpointWriter: @unchecked Sendable {
   @discardableResult
   func finish() throws -> (appends: Int, records: Int, seconds: Double, waited: Double) {
     let started = now()
-    pthread_mutex_lock(lock)
-    closing = true
-    pthread_cond_broadcast(changed)
-    pthread_mutex_unlock(lock)
-    pthread_join(thread, nil)
+    if !joined {
+      pthread_mutex_lock(lock)
+      closing = true
+      pthread_cond_broadcast(changed)
+      pthread_mutex_unlock(lock)
+      pthread_join(thread, nil)
+      joined = true
+    }
     let waited = now() - started
     if let failure { throw failure }
     return (appends, records, seconds, waited)
   }
 
   private func loop() {
-    var all = sigset_t()
-    sigfillset(&all)
-    pthread_sigmask(SIG_BLOCK, &all, nil)
+    // The asynchronous signals only: faults on this thread still reach
+    // their handlers. (SIGXFSZ blocked: a write past the file size limit
+    // fails with EFBIG, reported as 74.)
+    var asynchronous = sigset_t()
+    sigemptyset(&asynchronous)
+    for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGXFSZ, SIGPIPE, SIGCHLD] {
+      sigaddset(&asynchronous, signal)
+    }
+    pthread_sigmask(SIG_BLOCK, &asynchronous, nil)
     pthread_mutex_lock(lock)
     while true {
       while queue.isEmpty && !closing { pthread_cond_wait(changed, lock) }

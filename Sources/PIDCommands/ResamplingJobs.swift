@@ -312,7 +312,13 @@ private struct Coordinator {
           ownFailure = error
         }
       }
-      try save(writer, force: false)
+      do {
+        try save(writer, force: false)
+      } catch {
+        // A failed append (74) halts the work like a failed job: every
+        // rank stops and reaches the end together.
+        if ownFailure == nil { ownFailure = error }
+      }
       progress?(finished)
     }
   }

@@ -22,12 +22,12 @@ struct Run {
 
   /// Runs the binary (`executable`, by default the built one), under
   /// `mpirun -np mpiRanks --timeout timeout` when `mpiRanks` is given, with
-  /// `extraEnvironment` added to this process's environment.
+  /// `extraEnvironment` added to this process's environment (over the
+  /// Open MPI settings used with `mpiRanks`).
   static func pidbounds(_ arguments: [String], mpiRanks: Int? = nil, timeout: Int = 60,
                         executable: String = Run.binary, extraEnvironment: [String: String] = [:]) throws -> Run {
     let process = Process()
     var environment = ProcessInfo.processInfo.environment
-    environment.merge(extraEnvironment) { $1 }
     if let ranks = mpiRanks {
       process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
       process.arguments = ["mpirun", "--timeout", String(timeout), "-np", String(ranks), executable] + arguments
@@ -39,6 +39,7 @@ struct Run {
       process.executableURL = URL(fileURLWithPath: executable)
       process.arguments = arguments
     }
+    environment.merge(extraEnvironment) { $1 }
     process.environment = environment
     // Files rather than pipes: a child filling one pipe while this process
     // waits on the other would deadlock (LD_DEBUG output under mpirun does).

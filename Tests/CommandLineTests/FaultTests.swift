@@ -118,6 +118,24 @@ struct FaultTests {
     #expect(Self.withoutRanks(resumed.json) == reference)
   }
 
+  @Test("A full disk while checkpointing on 2 ranks: 74 on every rank, well within mpirun's timeout (no hang)")
+  func diskFullCheckpointRanks() throws {
+    let directory = try scratch([:])
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let path = directory + "/ck"
+    // The file size limit on the ranks only (mpirun's own files are not
+    // limited), and TCP between them (shared memory segments are files).
+    let started = Date()
+    let limited = try Run.pidbounds(
+      ["-c", "ulimit -f 16; trap '' XFSZ; exec \"$0\" \"$@\"", Run.binary] + Self.base.map { $0 == "12" ? "200" : $0 }
+        + ["--checkpoint", path],
+      mpiRanks: 2, timeout: 240, executable: "/bin/bash", extraEnvironment: ["OMPI_MCA_btl": "self,tcp"])
+    #expect(Date().timeIntervalSince(started) < 200, "the run ended by mpirun's timeout")
+    #expect(limited.status == 74, "\(limited.stderr)")
+    #expect(errorLines(limited).count == 1 && limited.stderr.contains("cannot write the checkpoint"), "\(limited.stderr)")
+    #expect(!limited.stderr.contains("time limit"), "\(limited.stderr)")
+  }
+
   @Test("An unwritable checkpoint place: 74 before any work, one line naming it")
   func unwritableCheckpoint() throws {
     let directory = try scratch(["file": "x"])

@@ -75,8 +75,9 @@ extension InteriorPointSolver {
       }
     }
     // Rounding in an iterate near the end of its range can make either end
-    // NaN: such an end certifies nothing.
-    return Outcome(q: q, upperNats: upper.isNaN ? .infinity : upper, lowerNats: lower.isNaN ? -.infinity : lower, steps: 0)
+    // NaN (or the dual end overflow): such an end certifies nothing.
+    return Outcome(q: q, upperNats: upper.isNaN ? .infinity : upper,
+                   lowerNats: lower.isNaN || lower == .infinity ? -.infinity : lower, steps: 0)
   }
 
   /// The Lagrange dual bound (nats) at the current multipliers made dual

@@ -370,6 +370,9 @@ final class InteriorPointSolver {
       let zero = [Double](repeating: 0, count: mass.count)
       guard let (aA, aB, dmAffine) = direction(targets: zero, factorization: f, augmented: augmented, blocks: blocks) else {
         if blocks != nil { iterativeFailed = true; continue }
+        // A non-finite direction of the reduced system: the next one
+        // comes from the augmented system, while affordable.
+        if f != nil && !reducedRejected && unknowns <= Self.augmentedFallbackLimit { reducedRejected = true; continue }
         break
       }
       let rateAffine = slackRates(aA, aB)
@@ -389,6 +392,9 @@ final class InteriorPointSolver {
       }
       guard let corrector = direction(targets: targets, factorization: f, augmented: augmented, blocks: blocks) else {
         if blocks != nil { iterativeFailed = true; continue }
+        // A non-finite direction of the reduced system: the next one
+        // comes from the augmented system, while affordable.
+        if f != nil && !reducedRejected && unknowns <= Self.augmentedFallbackLimit { reducedRejected = true; continue }
         break
       }
       var step = completed(corrector)
