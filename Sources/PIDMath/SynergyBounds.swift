@@ -288,6 +288,10 @@ public struct SynergyBounds: Sendable {
         let found = ConcaveEntropyMinimizer(polytope: polytope.rebased(at: start)).descend(restarts: options.innerRestarts, seed: 0x5EED)
         upperInner = h12 + hY - found.entropy - iMinLower
       }
+    } else {
+      notes.append("S_upper_sharp is not computed: the table has \(cells) cells (x1 x x2 x y), more than the "
+        + "\(options.polytopeCellLimit) up to which the polytope of joints with these marginals is searched "
+        + "(polytope_dimension is then 0); S_upper is the best of the other upper bounds")
     }
     upper = best
   }
