@@ -155,8 +155,8 @@ grep -q "pidbounds: interrupted" "$log" || fail "2. the batch script did not exi
 note "2. time limit after $(($(date +%s) - running)) s: Slurm's SIGTERM, a 2 s flush completed, exit 75; checkpoint holds all $kept finished replicates"
 scontrol requeue "$id" || fail "2. scontrol requeue $id failed"
 # The rest must fit: a requeued job keeps its limit unless raised.
-scontrol update JobId="$id" TimeLimit=10 || fail "2. cannot raise the requeued job's time limit"
-state=$(wait_state "$id" "COMPLETED|FAILED|TIMEOUT|CANCELLED" 400)
+scontrol update JobId="$id" TimeLimit=20 || fail "2. cannot raise the requeued job's time limit"
+state=$(wait_state "$id" "COMPLETED|FAILED|TIMEOUT|CANCELLED" 1200)
 [ "$state" = COMPLETED ] || fail "2. the requeued job ended $state: $(tail -5 "$log")"
 grep -q "restart 1" "$log" || fail "2. the log does not show the requeued run (--open-mode=append)"
 wait "$reference_pid" || fail "2. the uninterrupted reference run failed: $(tail -2 "$work/plain-large.err")"
