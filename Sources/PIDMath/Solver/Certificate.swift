@@ -74,6 +74,24 @@ extension InteriorPointSolver {
         if value < upper { upper = value; q = scaled }
       }
     }
+    if upper == .infinity {
+      // No candidate rounded to a finite coupling: the product coupling of
+      // each label, rounded, is feasible whatever the iterate (the upper
+      // end must come with a coupling on the marginals).
+      var labelMass = [Double](repeating: 0, count: k)
+      for a in 0..<nA { for t in 0..<k { labelMass[t] += pA[a * k + t] } }
+      var product = [Double](repeating: 0, count: nA * nB * k)
+      for a in 0..<nA {
+        for b in 0..<nB where pairAllowed[a * nB + b] {
+          for t in 0..<k where labelMass[t] > 0 { product[(a * nB + b) * k + t] = pA[a * k + t] * pB[b * k + t] / labelMass[t] }
+        }
+      }
+      roundOntoMarginals(&product)
+      if product.allSatisfy({ $0.isFinite }) {
+        q = product
+        upper = objective(product)
+      }
+    }
     // Rounding in an iterate near the end of its range can make either end
     // NaN (or the dual end overflow): such an end certifies nothing.
     return Outcome(q: q, upperNats: upper.isNaN ? .infinity : upper,
