@@ -51,18 +51,17 @@ struct MPILibrary {
     let library: SharedLibrary
     do {
       library = try SharedLibrary(fileName: Self.fileName, global: true)
-    } catch .notLoadable(let tried, let reason) {
+    } catch {
       throw MPIError(
         operation: "loading \(Self.fileName)",
-        message: "not found or not loadable (tried \(tried.joined(separator: ", "))): \(reason); "
+        message: "not found or not loadable (tried \(error.tried.joined(separator: ", "))): \(error.reason); "
           + "build every product (`swift build`) or copy it beside the executable")
-    } catch {
-      throw MPIError(operation: "loading \(Self.fileName)", message: "\(error)")
     }
     func symbol<T>(_ name: String, as type: T.Type) throws -> T {
-      do { return try library.function(name, as: type) } catch {
+      guard let function = library.function(name, as: type) else {
         throw MPIError(operation: "loading \(Self.fileName)", message: "it has no function \(name)")
       }
+      return function
     }
     initialize = try symbol("pb_mpi_init", as: Initialize.self)
     isInitialized = try symbol("pb_mpi_is_initialized", as: Status.self)

@@ -53,17 +53,16 @@ struct ClpLibrary: @unchecked Sendable {
     let library: SharedLibrary
     do {
       library = try SharedLibrary(fileName: Self.fileName, path: getenv("PIDBOUNDS_LP_LIBRARY").map { String(cString: $0) })
-    } catch .notLoadable(let tried, let reason) {
-      throw LinearProgrammingError(
-        "the LP library \(Self.fileName) could not be loaded (tried \(tried.joined(separator: ", "))): \(reason); "
-          + "install COIN-OR Clp (apt-get install coinor-libclp-dev) and build every product (`swift build`)")
     } catch {
-      throw LinearProgrammingError("the LP library \(Self.fileName): \(error)")
+      throw LinearProgrammingError(
+        "the LP library \(Self.fileName) could not be loaded (tried \(error.tried.joined(separator: ", "))): \(error.reason); "
+          + "install COIN-OR Clp (apt-get install coinor-libclp-dev) and build every product (`swift build`)")
     }
     func symbol<T>(_ name: String, as type: T.Type) throws(LinearProgrammingError) -> T {
-      do throws(SharedLibrary.LoadError) { return try library.function(name, as: type) } catch {
+      guard let function = library.function(name, as: type) else {
         throw LinearProgrammingError("the LP library \(Self.fileName) has no function \(name)")
       }
+      return function
     }
     create = try symbol("pb_lp_create", as: Create.self)
     free = try symbol("pb_lp_free", as: Free.self)

@@ -11,13 +11,11 @@ import Glibc
 /// Errors carry what the caller needs to write its own message: the places
 /// tried and the loader's text.
 public struct SharedLibrary: @unchecked Sendable {
-  /// Why a library or one of its functions could not be loaded.
-  public enum LoadError: Error, Sendable {
-    /// No candidate could be opened: the paths tried, and the loader's
-    /// message for the last one.
-    case notLoadable(tried: [String], reason: String)
-    /// The library has no symbol of this name.
-    case missingFunction(String)
+  /// No candidate could be opened: the paths tried, and the loader's
+  /// message for the last one.
+  public struct LoadError: Error, Sendable {
+    public let tried: [String]
+    public let reason: String
   }
 
   /// The file name the library was looked up by.
@@ -30,7 +28,7 @@ public struct SharedLibrary: @unchecked Sendable {
   /// - Parameters:
   ///   - global: `RTLD_GLOBAL`, for a library whose own plugins, opened
   ///     later, resolve their symbols against it (Open MPI's components).
-  /// - Throws: `LoadError.notLoadable` with every path tried.
+  /// - Throws: `LoadError` with every path tried.
   public init(fileName: String, path: String? = nil, global: Bool = false) throws(LoadError) {
     self.fileName = fileName
     var tried: [String] = []
@@ -43,16 +41,13 @@ public struct SharedLibrary: @unchecked Sendable {
       }
       if let message = dlerror() { reason = String(cString: message) }
     }
-    throw .notLoadable(tried: tried, reason: reason)
+    throw LoadError(tried: tried, reason: reason)
   }
 
-  /// The function `name`, as the C function type `type`.
-  ///
-  /// - Throws: `LoadError.missingFunction` when the library has no such
-  ///   symbol.
-  public func function<T>(_ name: String, as type: T.Type) throws(LoadError) -> T {
-    guard let address = dlsym(handle, name) else { throw .missingFunction(name) }
-    return unsafeBitCast(address, to: type)
+  /// The function `name`, as the C function type `type`, or nil when the
+  /// library has no such symbol.
+  public func function<T>(_ name: String, as type: T.Type) -> T? {
+    dlsym(handle, name).map { unsafeBitCast($0, to: type) }
   }
 
   /// `fileName` beside the executable (`/proc/self/exe`), then the bare
