@@ -147,11 +147,7 @@ public struct CheckpointFile: Sendable, Equatable {
         if i > 0 { buffer[at] = UInt8(ascii: ","); at += 1 }
         hexadecimal(x.bitPattern)
       }
-      var hash = checksumSeed
-      for i in start..<at {
-        hash ^= UInt64(buffer[i])
-        hash = hash &* 0x100_0000_01B3
-      }
+      let hash = fnv1a(UnsafeMutableBufferPointer(rebasing: buffer[start..<at]), continuing: checksumSeed)
       buffer[at] = UInt8(ascii: " ")
       at += 1
       hexadecimal(hash)
@@ -197,9 +193,11 @@ public struct CheckpointFile: Sendable, Equatable {
   }
 }
 
-/// 64-bit FNV-1a of `bytes`.
-public func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-  var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+/// 64-bit FNV-1a of `bytes`, or its continuation from the `state` an
+/// earlier call returned (the hash of the two byte runs one after the
+/// other).
+public func fnv1a<Bytes: Sequence<UInt8>>(_ bytes: Bytes, continuing state: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64 {
+  var hash = state
   for byte in bytes {
     hash ^= UInt64(byte)
     hash = hash &* 0x100_0000_01B3
