@@ -11,7 +11,8 @@ extension InteriorPointSolver {
     var q: [Double]
     /// `F` at `q`, nats (upper end).
     var upperNats: Double
-    /// Dual bound on `F`, nats (lower end).
+    /// Dual bound on `F`, nats (lower end). Neither end is ever NaN
+    /// (`certify`, which makes every outcome, maps such an end to none).
     var lowerNats: Double
     var steps: Int
     var gapBits: Double { (upperNats - lowerNats) / naturalLogOf2 }
@@ -21,9 +22,8 @@ extension InteriorPointSolver {
     /// them, so the combination is a certificate too.
     func merged(with other: Outcome?) -> Outcome {
       guard let other else { return self }
-      var result = upperNats <= other.upperNats || other.upperNats.isNaN ? self : other
-      // (A NaN end, which `certify` never returns, would not survive.)
-      result.lowerNats = lowerNats.isNaN ? other.lowerNats : other.lowerNats.isNaN ? lowerNats : max(lowerNats, other.lowerNats)
+      var result = upperNats <= other.upperNats ? self : other
+      result.lowerNats = max(lowerNats, other.lowerNats)
       return result
     }
   }
@@ -78,8 +78,6 @@ extension InteriorPointSolver {
       // No candidate rounded to a finite coupling: the product coupling of
       // each label, rounded, is feasible whatever the iterate (the upper
       // end must come with a coupling on the marginals).
-      var labelMass = [Double](repeating: 0, count: k)
-      for a in 0..<nA { for t in 0..<k { labelMass[t] += pA[a * k + t] } }
       var product = [Double](repeating: 0, count: nA * nB * k)
       for a in 0..<nA {
         for b in 0..<nB where pairAllowed[a * nB + b] {

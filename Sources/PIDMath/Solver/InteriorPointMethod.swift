@@ -14,6 +14,8 @@ final class InteriorPointSolver {
   let nA: Int, nB: Int, k: Int
   let pA: [Double], pB: [Double]
   let rowMassA: [Double]
+  /// The mass of each label (column sums of A).
+  let labelMass: [Double]
   /// For each label, the row of B whose multiplier is fixed to 0 (gauge).
   let pinned: [Int]
   /// Whether a pair has at least one allowed label.
@@ -92,6 +94,7 @@ final class InteriorPointSolver {
     rowMassA = (0..<nA).map { a in (0..<k).reduce(0.0) { $0 + pA[a * k + $1] } }
     var labelMass = [Double](repeating: 0, count: k)
     for a in 0..<nA { for t in 0..<k { labelMass[t] += pA[a * k + t] } }
+    self.labelMass = labelMass
     pinned = (0..<k).map { t in (0..<nB).first { pB[$0 * k + t] > 0 }! }
     var allowed = [Bool](repeating: false, count: nA * nB)
     var initialMass = [Double](repeating: 0, count: nA * nB)
