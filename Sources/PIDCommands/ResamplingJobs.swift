@@ -302,15 +302,14 @@ private struct Coordinator {
       } else if ownWork {
         let b = pending.removeFirst()
         let started = now()
-        defer {
-          costs.jobSeconds.append(now() - started)
-          ownSeconds += costs.jobSeconds.last!
-        }
         do {
           record(b, try compute(b), keeps: writer != nil, store: store)
         } catch {
           ownFailure = error
         }
+        let spent = now() - started
+        costs.jobSeconds.append(spent)
+        ownSeconds += spent
       }
       do {
         try save(writer, force: false)
