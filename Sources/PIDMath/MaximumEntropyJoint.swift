@@ -55,16 +55,48 @@ public struct MaximumEntropyJoint: Sendable {
     var sum12 = [Double](repeating: 0, count: n1 * n2)
     var sum1y = [Double](repeating: 0, count: n1 * k)
     var sum2y = [Double](repeating: 0, count: n2 * k)
-    func scale(_ target: [Double], _ current: [Double], _ theta: inout [Double], _ index: (Int, Int, Int) -> Int) {
-      var factor = [Double](repeating: 0, count: target.count)
-      for i in target.indices where current[i] > 0 && target[i] > 0 {
-        factor[i] = target[i] / current[i]
-        theta[i] += Double.log(factor[i])
-      }
-      for a in 0..<n1 {
-        for b in 0..<n2 {
-          for y in 0..<k {
-            r[(a * n2 + b) * k + y] *= factor[index(a, b, y)]
+    var factors = [Double](repeating: 0, count: max(k, n2 * k))
+    /// The factor scaling a current sum onto its target (0 where either is
+    /// 0, which zeroes the cells), with its logarithm added to `theta`.
+    @inline(__always) func factor(_ target: Double, _ current: Double, _ theta: inout Double) -> Double {
+      guard current > 0 && target > 0 else { return 0 }
+      let f = target / current
+      theta += Double.log(f)
+      return f
+    }
+    /// One IPF sweep: `r` scaled onto `p(x1,x2)`, then `p(x1,y)`, then
+    /// `p(x2,y)`. Each sum adds the cells in the order of
+    /// `accumulatePairwiseSums`.
+    func sweep() {
+      r.withUnsafeMutableBufferPointer { R in
+        factors.withUnsafeMutableBufferPointer { F in
+          let r = R.baseAddress!, f = F.baseAddress!
+          // p(x1,x2): each pair's k cells are contiguous.
+          for pair in 0..<(n1 * n2) {
+            let cells = r + pair * k
+            var sum = 0.0
+            for y in 0..<k { sum += cells[y] }
+            let scale = factor(x1x2[pair], sum, &theta12[pair])
+            for y in 0..<k { cells[y] *= scale }
+          }
+          // p(x1,y): the cells of row a are contiguous.
+          for a in 0..<n1 {
+            let row = r + a * n2 * k
+            for y in 0..<k { f[y] = 0 }
+            for b in 0..<n2 { for y in 0..<k { f[y] += row[b * k + y] } }
+            for y in 0..<k { f[y] = factor(x1y[a * k + y], f[y], &theta1y[a * k + y]) }
+            for b in 0..<n2 { for y in 0..<k { row[b * k + y] *= f[y] } }
+          }
+          // p(x2,y): summed over every row, then scaled.
+          for i in 0..<(n2 * k) { f[i] = 0 }
+          for a in 0..<n1 {
+            let row = r + a * n2 * k
+            for i in 0..<(n2 * k) { f[i] += row[i] }
+          }
+          for i in 0..<(n2 * k) { f[i] = factor(x2y[i], f[i], &theta2y[i]) }
+          for a in 0..<n1 {
+            let row = r + a * n2 * k
+            for i in 0..<(n2 * k) { row[i] *= f[i] }
           }
         }
       }
@@ -100,12 +132,7 @@ public struct MaximumEntropyJoint: Sendable {
     let budget = min(maximumIterations, max(100, 200_000_000 / max(1, n1 * n2 * k * 6)))
     while iteration < budget {
       iteration += 1
-      sums()
-      scale(x1x2, sum12, &theta12) { a, b, _ in a * n2 + b }
-      sums()
-      scale(x1y, sum1y, &theta1y) { a, _, y in a * k + y }
-      sums()
-      scale(x2y, sum2y, &theta2y) { _, b, y in b * k + y }
+      sweep()
       sums()
       residual = 0
       for i in sum12.indices { residual = max(residual, abs(sum12[i] - x1x2[i])) }
