@@ -360,64 +360,54 @@ extension InteriorPointSolver {
   /// without mass are left alone (the rounding supplies them). All labels
   /// are swept together, over the cells in memory order.
   func scaleOntoMarginals(_ q: inout [Double]) {
-    var sums = [Double](repeating: 0, count: max(nA, nB) * k)
-    for _ in 0..<Self.scalingSweeps {
-      rowSums(q, into: &sums)
-      scaleRows(&q, &sums)
-      columnSums(q, into: &sums)
-      var largest = 0.0
-      for i in 0..<(nB * k) { largest = max(largest, abs(sums[i] - pB[i])) }
-      scaleColumns(&q, &sums)
-      if largest <= 1e-12 { break }
-    }
-  }
-
-  /// `sums[a k + t] = Σ_b q(a, b, t)`.
-  private func rowSums(_ q: UnsafePointer<Double>, into sums: UnsafeMutablePointer<Double>) {
     let k = self.k, nB = self.nB
-    sums.update(repeating: 0, count: nA * k)
-    for a in 0..<nA {
-      let row = sums + a * k
-      for b in 0..<nB {
-        let cell = q + (a * nB + b) * k
-        for t in 0..<k { row[t] += cell[t] }
-      }
-    }
-  }
-
-  /// `sums[b k + t] = Σ_a q(a, b, t)`.
-  private func columnSums(_ q: UnsafePointer<Double>, into sums: UnsafeMutablePointer<Double>) {
-    let k = self.k, nB = self.nB
-    sums.update(repeating: 0, count: nB * k)
-    for a in 0..<nA {
-      for b in 0..<nB {
-        let cell = q + (a * nB + b) * k, column = sums + b * k
-        for t in 0..<k { column[t] += cell[t] }
-      }
-    }
-  }
-
-  /// Scales row `(a, t)` by `p(a,t) / sums[a k + t]` where that sum is positive.
-  private func scaleRows(_ q: UnsafeMutablePointer<Double>, _ sums: UnsafeMutablePointer<Double>) {
-    let k = self.k, nB = self.nB
-    for i in 0..<(nA * k) { sums[i] = sums[i] > 0 ? pA[i] / sums[i] : 1 }
-    for a in 0..<nA {
-      let scale = sums + a * k
-      for b in 0..<nB {
-        let cell = q + (a * nB + b) * k
-        for t in 0..<k { cell[t] *= scale[t] }
-      }
-    }
-  }
-
-  /// Scales column `(b, t)` by `p(b,t) / sums[b k + t]` where that sum is positive.
-  private func scaleColumns(_ q: UnsafeMutablePointer<Double>, _ sums: UnsafeMutablePointer<Double>) {
-    let k = self.k, nB = self.nB
-    for i in 0..<(nB * k) { sums[i] = sums[i] > 0 ? pB[i] / sums[i] : 1 }
-    for a in 0..<nA {
-      for b in 0..<nB {
-        let cell = q + (a * nB + b) * k, scale = sums + b * k
-        for t in 0..<k { cell[t] *= scale[t] }
+    var rowSums = [Double](repeating: 0, count: nA * k)
+    var columnSums = [Double](repeating: 0, count: nB * k)
+    q.withUnsafeMutableBufferPointer { Q in
+      rowSums.withUnsafeMutableBufferPointer { R in
+        columnSums.withUnsafeMutableBufferPointer { C in
+          let q = Q.baseAddress!, rows = R.baseAddress!, columns = C.baseAddress!
+          // Each pass scales the cells and sums them for the next scaling,
+          // in memory order (every sum adds its cells in order of the other
+          // index, as a separate pass would).
+          for a in 0..<nA {
+            for b in 0..<nB {
+              let cell = q + (a &* nB &+ b) &* k
+              for t in 0..<k { rows[a &* k &+ t] += cell[t] }
+            }
+          }
+          for _ in 0..<Self.scalingSweeps {
+            // Rows to p(a,t), summing columns.
+            for i in 0..<(nA &* k) { rows[i] = rows[i] > 0 ? pA[i] / rows[i] : 1 }
+            columns.update(repeating: 0, count: nB &* k)
+            for a in 0..<nA {
+              let scale = rows + a &* k
+              for b in 0..<nB {
+                let cell = q + (a &* nB &+ b) &* k, column = columns + b &* k
+                for t in 0..<k {
+                  cell[t] *= scale[t]
+                  column[t] += cell[t]
+                }
+              }
+            }
+            var largest = 0.0
+            for i in 0..<(nB &* k) { largest = max(largest, abs(columns[i] - pB[i])) }
+            // Columns to p(b,t), summing rows.
+            for i in 0..<(nB &* k) { columns[i] = columns[i] > 0 ? pB[i] / columns[i] : 1 }
+            rows.update(repeating: 0, count: nA &* k)
+            for a in 0..<nA {
+              let row = rows + a &* k
+              for b in 0..<nB {
+                let cell = q + (a &* nB &+ b) &* k, scale = columns + b &* k
+                for t in 0..<k {
+                  cell[t] *= scale[t]
+                  row[t] += cell[t]
+                }
+              }
+            }
+            if largest <= 1e-12 { break }
+          }
+        }
       }
     }
   }
