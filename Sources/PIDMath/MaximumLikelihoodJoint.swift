@@ -253,15 +253,22 @@ struct EMFitter {
   }
 
   /// Computes the marginals of `r`, the ratios `n / m`, and returns `ℓ(r)`
-  /// (−∞ when a positive count meets a zero marginal).
-  mutating func evaluate(_ r: [Double]) -> Double {
+  /// (−∞ when a positive count meets a zero marginal). Without
+  /// `likelihood`, returns 0 where `ℓ(r)` is finite (and −∞ where not)
+  /// without its logarithms: for callers that only test finiteness.
+  mutating func evaluate(_ r: [Double], likelihood: Bool = true) -> Double {
     accumulatePairwiseSums(r, n1: n1, n2: n2, k: k, into: &m12, &m1y, &m2y)
     var value = 0.0
     func ratios(_ counts: [Double], _ m: [Double], _ w: inout [Double]) {
       for i in counts.indices {
         if counts[i] > 0 {
           w[i] = counts[i] / m[i]
-          value += counts[i] * Double.log(m[i])
+          if likelihood {
+            value += counts[i] * Double.log(m[i])
+          } else if !(m[i] > 0 && m[i].isFinite) {
+            // log(0) = −∞, log of NaN is NaN (both end as −∞ below).
+            value = -.infinity
+          }
         } else {
           w[i] = 0
         }
@@ -411,7 +418,7 @@ struct EMFitter {
       }
       // SQUAREM (Varadhan and Roland 2008, scheme S3) with step-back.
       step(r, into: &r1)
-      let value1 = evaluate(r1)
+      let value1 = evaluate(r1, likelihood: false)
       step(r1, into: &r2)
       let value2 = evaluate(r2)
       iterations += 2
@@ -441,7 +448,7 @@ struct EMFitter {
         let sum = candidate.reduce(0, +)
         if sum > 0 {
           for c in candidate.indices { candidate[c] /= sum }
-          let extrapolated = evaluate(candidate)
+          let extrapolated = evaluate(candidate, likelihood: false)
           iterations += 1
           if extrapolated.isFinite {
             step(candidate, into: &next)
