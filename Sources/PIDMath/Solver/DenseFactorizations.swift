@@ -288,13 +288,26 @@ func luFactor(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ pivots: UnsafeMutab
     }
     // Rank-`width` update of the trailing matrix.
     if width == 4 {
-      let u0 = a + (j0 &* n &+ end), u1 = u0 + n, u2 = u1 + n, u3 = u2 + n
+      // Columns of the panel's U rows that are zero in all four, in whole
+      // groups of four from `end`, are left out of the update (sparse
+      // systems: the pairs' rows of the augmented system); the groups kept
+      // are the ones the full update would use, so every entry gets the
+      // same operations.
+      var first = n
+      for r in j0..<end {
+        let row = a + r &* n
+        var c = end
+        while c < first && row[c] == 0 { c &+= 1 }
+        first = c
+      }
+      let start = end &+ ((first &- end) / 4) &* 4
+      let u0 = a + (j0 &* n &+ start), u1 = u0 + n, u2 = u1 + n, u3 = u2 + n
       for i in end..<n {
         let rowI = a + i &* n
         // Rows the panel does not reach (sparse systems) are left as they are.
         if rowI[j0] == 0 && rowI[j0 &+ 1] == 0 && rowI[j0 &+ 2] == 0 && rowI[j0 &+ 3] == 0 { continue }
         subtractFourMultiples(rowI[j0], rowI[j0 &+ 1], rowI[j0 &+ 2], rowI[j0 &+ 3], of: u0, u1, u2, u3,
-                              from: rowI + end, n &- end)
+                              from: rowI + start, n &- start)
       }
     } else {
       for i in end..<n {
