@@ -20,10 +20,9 @@ extension InteriorPointSolver {
     var size: Int
     /// The unknown (and equation) at each position of the factored matrix.
     var order: [Int]
-    /// Powers of two the equations (rows) and unknowns (columns) were
-    /// scaled by before factoring (`equilibrate`), by position.
+    /// Powers of two the equations (rows) were scaled by before factoring
+    /// (`equilibrate`), by position.
     var rowScale: [Double]
-    var columnScale: [Double]
   }
 
   func augmentedSystem() -> AugmentedSystem? {
@@ -47,7 +46,7 @@ extension InteriorPointSolver {
     @inline(__always) func position(_ i: Int) -> Int { i >= offsetM ? i &- offsetM : i &+ count }
     var matrix = [Double](repeating: 0, count: n * n)
     var pivots = [Int](repeating: 0, count: n)
-    var rowScale = [Double](repeating: 1, count: n), columnScale = [Double](repeating: 1, count: n)
+    var rowScale = [Double](repeating: 1, count: n)
     let factored: Bool = matrix.withUnsafeMutableBufferPointer { M in
       for a in 0..<nA {
         for b in 0..<nB {
@@ -92,47 +91,33 @@ extension InteriorPointSolver {
         for c in 0..<n { M[row * n + c] = 0 }
         M[row * n + row] = 1
       }
-      equilibrate(M.baseAddress!, n, rowScale: &rowScale, columnScale: &columnScale)
+      equilibrate(M.baseAddress!, n, rowScale: &rowScale)
       return pivots.withUnsafeMutableBufferPointer { P in luFactor(M.baseAddress!, n, P.baseAddress!) }
     }
     guard factored else { return nil }
     return AugmentedSystem(factors: matrix, pivots: pivots, active: active, size: n, order: order,
-                           rowScale: rowScale, columnScale: columnScale)
+                           rowScale: rowScale)
   }
 
-  /// Scales the rows of the `n x n` matrix `M` (row-major), then its
-  /// columns, by powers of two bringing the largest magnitude of each into
-  /// [1, 2); the scales are written out. Powers of two are exact, so the
-  /// scaled system `(R M C) y = R r`, `x = C y`, is the same system; only
-  /// partial pivoting sees the difference. The augmented system mixes
-  /// marginal equations of cells from 1e-30 to 0.1 with the pairs'
-  /// complementarity equations: unscaled, partial pivoting on a
-  /// heavy-tailed table can pick pivots that make the direction useless. Rows
-  /// or columns whose largest magnitude is subnormal keep the scale 1 (its
-  /// power-of-two inverse would overflow).
-  func equilibrate(_ M: UnsafeMutablePointer<Double>, _ n: Int, rowScale: inout [Double], columnScale: inout [Double]) {
-    func powerOfTwoScale(_ top: Double) -> Double {
-      top >= .leastNormalMagnitude && top.isFinite ? Double(sign: .plus, exponent: -top.exponent, significand: 1) : 1
-    }
-    // Rows: each row's largest magnitude, then the row scaled (exactly) and
-    // the columns' largest magnitudes gathered from the scaled row.
-    var tops = [Double](repeating: 0, count: n)
-    tops.withUnsafeMutableBufferPointer { T in
-      let tops = T.baseAddress!
-      for i in 0..<n {
-        let row = M + i &* n
-        rowScale[i] = powerOfTwoScale(largestMagnitude(row, n))
-        let scale = rowScale[i]
-        for c in 0..<n {
-          let x = row[c] * scale
-          row[c] = x
-          tops[c] = Swift.max(tops[c], abs(x))
-        }
-      }
-    }
-    for c in 0..<n { columnScale[c] = powerOfTwoScale(tops[c]) }
-    columnScale.withUnsafeBufferPointer { S in
-      for i in 0..<n { multiplyElementwise(M + i &* n, by: S.baseAddress!, n) }
+  /// Scales the rows of the `n x n` matrix `M` (row-major) by powers of
+  /// two bringing the largest magnitude of each into [1, 2); the scales are
+  /// written out. Powers of two are exact, so the scaled system
+  /// `(R M) x = R r` is the same system; only partial pivoting sees the
+  /// difference. The augmented system mixes marginal equations of cells
+  /// from 1e-30 to 0.1 with the pairs' complementarity equations:
+  /// unscaled, partial pivoting on a heavy-tailed table can pick pivots
+  /// that make the direction useless. (Scaling the columns too would change
+  /// nothing: partial pivoting compares entries within a column, and a
+  /// power-of-two column scale multiplies the factors' entries and the
+  /// solution exactly.) Rows whose largest magnitude is subnormal keep the
+  /// scale 1 (its power-of-two inverse would overflow).
+  func equilibrate(_ M: UnsafeMutablePointer<Double>, _ n: Int, rowScale: inout [Double]) {
+    for i in 0..<n {
+      let row = M + i &* n
+      let top = largestMagnitude(row, n)
+      let scale = top >= .leastNormalMagnitude && top.isFinite ? Double(sign: .plus, exponent: -top.exponent, significand: 1) : 1
+      rowScale[i] = scale
+      if scale != 1 { for c in 0..<n { row[c] *= scale } }
     }
   }
 
@@ -175,7 +160,7 @@ extension InteriorPointSolver {
         x.withUnsafeMutableBufferPointer { r in luSolveFactored(M.baseAddress!, system.size, P.baseAddress!, r.baseAddress!) }
       }
     }
-    for (position, i) in system.order.enumerated() { rhs[i] = x[position] * system.columnScale[position] }
+    for (position, i) in system.order.enumerated() { rhs[i] = x[position] }
     var dA = Array(rhs[0..<(nA * k)])
     var dB = Array(rhs[offsetB..<offsetM])
     tameTinyCells(&dA, &dB)
