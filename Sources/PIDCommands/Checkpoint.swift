@@ -84,7 +84,7 @@ final class Checkpoint {
   /// Slurm test uses it to prove that the batch script gives the flush
   /// more than the one second `mpirun` allows by default.
   private func slowFlushForTests() {
-    guard terminationRequested != 0, let text = getenv("PIDBOUNDS_TEST_FLUSH_DELAY"),
+    guard terminationRequested, let text = getenv("PIDBOUNDS_TEST_FLUSH_DELAY"),
       let seconds = Double(String(cString: text)), seconds > 0, seconds < 600
     else { return }
     usleep(UInt32(seconds * 1_000_000))

@@ -132,7 +132,7 @@ private func workOnChunks(communicator: Communicator, compute: (Int) throws -> [
     var reply: [Double] = [0]
     // After a SIGTERM or a failure the jobs left are skipped, and the
     // reply's flag makes rank 0 halt the work.
-    for b in chunk where failure == nil && terminationRequested == 0 {
+    for b in chunk where failure == nil && !terminationRequested {
       do {
         let numbers = try compute(b)
         reply += [Double(b), Double(numbers.count)] + numbers
@@ -141,7 +141,7 @@ private func workOnChunks(communicator: Communicator, compute: (Int) throws -> [
       }
     }
     var flags = 0.0
-    if terminationRequested != 0 { flags += 1 }
+    if terminationRequested { flags += 1 }
     if failure != nil { flags += 2 }
     reply[0] = flags
     try communicator.send(reply, to: 0, tag: Tag.result)
@@ -272,7 +272,7 @@ private struct Coordinator {
     // Two chunks ahead for every worker.
     for _ in 0..<2 { for rank in workers { try feed(rank, communicator: communicator) } }
     while true {
-      if terminationRequested != 0 { terminated = true }
+      if terminationRequested { terminated = true }
       if stopping {
         // Halt every worker still working; they answer with their last
         // results and `done`.

@@ -371,11 +371,17 @@ final class InteriorPointSolver {
       iterativeTolerance = max(1e-10, min(1e-3, 100 * complementarity))
       // Predictor (affine scaling): targets m σ -> 0.
       let zero = [Double](repeating: 0, count: mass.count)
+      // When a system gives no direction, the next step tries another:
+      // the dense systems after the matrix-free one, and after a
+      // non-finite direction of the reduced system the augmented one,
+      // while affordable. Returns false when none is left (the path ends).
+      func switchesSystem() -> Bool {
+        if blocks != nil { iterativeFailed = true; return true }
+        if f != nil && !reducedRejected && unknowns <= Self.augmentedFallbackLimit { reducedRejected = true; return true }
+        return false
+      }
       guard let (aA, aB, dmAffine) = direction(targets: zero, factorization: f, augmented: augmented, blocks: blocks) else {
-        if blocks != nil { iterativeFailed = true; continue }
-        // A non-finite direction of the reduced system: the next one
-        // comes from the augmented system, while affordable.
-        if f != nil && !reducedRejected && unknowns <= Self.augmentedFallbackLimit { reducedRejected = true; continue }
+        if switchesSystem() { continue }
         break
       }
       let rateAffine = slackRates(aA, aB)
@@ -394,10 +400,7 @@ final class InteriorPointSolver {
         targets[pair] = tau - dmAffine[pair] * dsAffine[pair]
       }
       guard let corrector = direction(targets: targets, factorization: f, augmented: augmented, blocks: blocks) else {
-        if blocks != nil { iterativeFailed = true; continue }
-        // A non-finite direction of the reduced system: the next one
-        // comes from the augmented system, while affordable.
-        if f != nil && !reducedRejected && unknowns <= Self.augmentedFallbackLimit { reducedRejected = true; continue }
+        if switchesSystem() { continue }
         break
       }
       var step = completed(corrector)
