@@ -66,6 +66,13 @@ final class InteriorPointSolver {
   /// The same for large problems, whose crossover steps (matrix-free) cost
   /// far less than an interior-point step: tried from early on.
   static let earlyCrossoverLevels = [1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 1e-9, 1e-11]
+  /// The path's iterates are certified (`certify`) once the
+  /// complementarity is below this factor times the target gap (times
+  /// 1e-10 bits for larger targets): its certificate is about the
+  /// complementarity, so earlier ones cannot end the path; they only pace
+  /// its stall test. (A factor of 1e2 lost one heavy-tailed table of
+  /// `scripts/stress-pid.py` in a hundred.)
+  static let certifyingFactor = 1e3
   /// Steps without a better certificate of the path after which a small
   /// problem's path is given up (`run`); large ones give up after 6. On
   /// near-independent tables (a label nearly independent of both sources,
@@ -325,7 +332,7 @@ final class InteriorPointSolver {
           discardedSteps += newtonSteps
         }
       }
-      if complementarity / naturalLogOf2 < max(1e4 * options.targetGap, 1e-6) {
+      if complementarity / naturalLogOf2 < max(Self.certifyingFactor * options.targetGap, Self.certifyingFactor * 1e-10) {
         let outcome = certify(scalingReach: Self.pathScalingReach)
         if outcome.lowerNats > (best?.lowerNats ?? -.infinity) { bestDualState = save() }
         best = outcome.merged(with: best)
