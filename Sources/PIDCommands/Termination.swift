@@ -16,6 +16,9 @@ var terminationRequested: Bool { terminationFlag.load(ordering: .relaxed) }
 /// warning a batch script forwards through `mpirun`, which passes SIGUSR1
 /// on to the ranks without killing them) request a clean stop.
 func installTerminationHandler() {
+  // A global is initialized on first use (`swift_once`, not safe in a
+  // signal handler): touched here, before any handler can run.
+  _ = terminationFlag.load(ordering: .relaxed)
   signal(SIGTERM) { _ in terminationFlag.store(true, ordering: .relaxed) }
   signal(SIGUSR1) { _ in terminationFlag.store(true, ordering: .relaxed) }
   // A parent may have left them blocked in the inherited mask.

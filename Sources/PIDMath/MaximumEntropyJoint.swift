@@ -57,7 +57,8 @@ public struct MaximumEntropyJoint: Sendable {
     var sum2y = [Double](repeating: 0, count: n2 * k)
     var factors = [Double](repeating: 0, count: max(k, n2 * k))
     /// The factor scaling a current sum onto its target (0 where either is
-    /// 0, which zeroes the cells), with its logarithm added to `theta`.
+    /// not positive, which zeroes the cells), with its logarithm added to
+    /// `theta`.
     @inline(__always) func factor(_ target: Double, _ current: Double, _ theta: inout Double) -> Double {
       guard current > 0 && target > 0 else { return 0 }
       let f = target / current

@@ -255,7 +255,9 @@ struct EMFitter {
   /// Computes the marginals of `r`, the ratios `n / m`, and returns `ℓ(r)`
   /// (−∞ when a positive count meets a zero marginal). Without
   /// `likelihood`, returns 0 where `ℓ(r)` is finite (and −∞ where not)
-  /// without its logarithms: for callers that only test finiteness.
+  /// without its logarithms: for callers that only test finiteness. (The
+  /// two agree unless `Σ n log m` overflows, which needs counts near
+  /// 1e305.)
   mutating func evaluate(_ r: [Double], likelihood: Bool = true) -> Double {
     accumulatePairwiseSums(r, n1: n1, n2: n2, k: k, into: &m12, &m1y, &m2y)
     var value = 0.0

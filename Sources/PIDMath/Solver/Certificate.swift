@@ -38,10 +38,11 @@ extension InteriorPointSolver {
   /// `scalingReach` times it, more candidates for the upper end: `m s`
   /// after matrix scaling and, in a final certificate (`scalingReach`
   /// infinite) of a small problem, the projected masses, rounded as they
-  /// are and after matrix scaling. (The path's certificates leave the
-  /// projection out: it costs a factorization over all multipliers and,
-  /// on the stress families and the bundled examples, never ended a path
-  /// that the other candidates did not.)
+  /// are and after matrix scaling. (The certificates of the path's
+  /// iterates and of the crossover's leave the projection out: it costs a
+  /// factorization over all multipliers and, on the stress families and
+  /// the bundled examples, never ended a path that the other candidates
+  /// did not.)
   func certify(scalingReach: Double = .infinity) -> Outcome {
     var q = [Double](repeating: 0, count: nA * nB * k)
     for pair in 0..<(nA * nB) where pairAllowed[pair] {
@@ -277,7 +278,9 @@ extension InteriorPointSolver {
   static let shiftSweeps = 20
 
   /// Problems with at most this many multipliers get the projected masses
-  /// (`projectedMasses`) as a candidate of the certificate's upper end.
+  /// (`projectedMasses`) as a candidate of the upper end in final
+  /// certificates (`certify` with infinite `scalingReach`), when the
+  /// rounded `m s` misses the target.
   static let projectionLimit = 200
 
   /// The pair masses moved, in the metric `Σ δm² / m`, onto the marginal

@@ -67,10 +67,11 @@ final class InteriorPointSolver {
   /// far less than an interior-point step: tried from early on.
   static let earlyCrossoverLevels = [1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 1e-9, 1e-11]
   /// The path's iterates are certified (`certify`) once the
-  /// complementarity is below this factor times the target gap (times
-  /// 1e-10 bits for larger targets): its certificate is about the
-  /// complementarity, so earlier ones cannot end the path; they only pace
-  /// its stall test. (A factor of 1e2 lost one heavy-tailed table of
+  /// complementarity is below this factor times the target gap, or times
+  /// 1e-10 bits when the target is smaller: an iterate's certificate is
+  /// about its complementarity, so earlier ones cannot end the path (they
+  /// would only feed the stall test and the best dual end kept for the
+  /// dual barrier). (A factor of 1e2 lost one heavy-tailed table of
   /// `scripts/stress-pid.py` in a hundred.)
   static let certifyingFactor = 1e3
   /// Steps without a better certificate of the path after which a small

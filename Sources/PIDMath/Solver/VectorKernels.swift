@@ -20,17 +20,6 @@ func largestMagnitude(_ x: UnsafePointer<Double>, _ n: Int) -> Double {
   return result
 }
 
-/// `y[i] *= s[i]` for `i` in `0..<n`.
-@inline(__always)
-func multiplyElementwise(_ y: UnsafeMutablePointer<Double>, by s: UnsafePointer<Double>, _ n: Int) {
-  var i = 0
-  while i &+ 2 <= n {
-    store2(load2(y + i) * load2(s + i), y + i)
-    i &+= 2
-  }
-  if i < n { y[i] *= s[i] }
-}
-
 /// `y[i] -= c * x[i]` for `i` in `0..<n`.
 @inline(__always)
 func subtractMultiple(_ c: Double, of x: UnsafePointer<Double>, from y: UnsafeMutablePointer<Double>, _ n: Int) {
