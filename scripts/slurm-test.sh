@@ -99,9 +99,9 @@ submit() { sbatch --parsable --output="$work/job-%j.log" "$@" scripts/slurm-esti
   "$data/d1.csv" "$data/d2.csv" "$data/dm.csv" "${outputs[@]}" "${options[@]}"; }
 
 # The large job must still be running when its 1-minute limit is enforced
-# (60-90 s): about 3,000 replicates were done by then on a 2-core machine,
-# so 10,000 leaves room for a machine three times as fast.
-small=300 large=10000
+# (60-90 s): about 6,500 replicates were done by then on a 2-core machine,
+# so 25,000 leaves room for a machine nearly four times as fast.
+small=300 large=25000
 plain=(estimate --x1y "$data/d1.csv" --x2y "$data/d2.csv" --x1x2 "$data/dm.csv" "${options[@]}" --format json)
 
 # --- 0. The trap, without Slurm: SIGTERM to mpirun, a 2 s flush is cut.
