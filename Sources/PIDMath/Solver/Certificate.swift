@@ -382,35 +382,31 @@ extension InteriorPointSolver {
               for t in 0..<k { rows[a &* k &+ t] += cell[t] }
             }
           }
+          // Every cell (a, b, t) times `factors` at its row (a k + t) or
+          // column (b k + t), added to `sums` at the other.
+          func scaleCells(byRows: Bool, _ factors: UnsafePointer<Double>, summingInto sums: UnsafeMutablePointer<Double>) {
+            for a in 0..<nA {
+              for b in 0..<nB {
+                let cell = q + (a &* nB &+ b) &* k
+                let f = factors + (byRows ? a : b) &* k, sum = sums + (byRows ? b : a) &* k
+                for t in 0..<k {
+                  cell[t] *= f[t]
+                  sum[t] += cell[t]
+                }
+              }
+            }
+          }
           for _ in 0..<Self.scalingSweeps {
             // Rows to p(a,t), summing columns.
             for i in 0..<(nA &* k) { rows[i] = rows[i] > 0 ? pA[i] / rows[i] : 1 }
             columns.update(repeating: 0, count: nB &* k)
-            for a in 0..<nA {
-              let scale = rows + a &* k
-              for b in 0..<nB {
-                let cell = q + (a &* nB &+ b) &* k, column = columns + b &* k
-                for t in 0..<k {
-                  cell[t] *= scale[t]
-                  column[t] += cell[t]
-                }
-              }
-            }
+            scaleCells(byRows: true, rows, summingInto: columns)
             var largest = 0.0
             for i in 0..<(nB &* k) { largest = max(largest, abs(columns[i] - pB[i])) }
             // Columns to p(b,t), summing rows.
             for i in 0..<(nB &* k) { columns[i] = columns[i] > 0 ? pB[i] / columns[i] : 1 }
             rows.update(repeating: 0, count: nA &* k)
-            for a in 0..<nA {
-              let row = rows + a &* k
-              for b in 0..<nB {
-                let cell = q + (a &* nB &+ b) &* k, scale = columns + b &* k
-                for t in 0..<k {
-                  cell[t] *= scale[t]
-                  row[t] += cell[t]
-                }
-              }
-            }
+            scaleCells(byRows: false, columns, summingInto: rows)
             if largest <= 1e-12 { break }
           }
         }
