@@ -82,12 +82,7 @@ extension InteriorPointSolver {
       // No candidate rounded to a finite coupling: the product coupling of
       // each label, rounded, is feasible whatever the iterate (the upper
       // end must come with a coupling on the marginals).
-      var product = [Double](repeating: 0, count: nA * nB * k)
-      for a in 0..<nA {
-        for b in 0..<nB where pairAllowed[a * nB + b] {
-          for t in 0..<k where labelMass[t] > 0 { product[(a * nB + b) * k + t] = pA[a * k + t] * pB[b * k + t] / labelMass[t] }
-        }
-      }
+      var product = productCoupling(pA, pB, nA: nA, nB: nB, k: k, labelMass: labelMass)
       roundOntoMarginals(&product)
       if product.allSatisfy({ $0.isFinite }) {
         q = product

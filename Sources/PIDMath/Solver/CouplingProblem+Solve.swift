@@ -39,14 +39,7 @@ extension CouplingProblem {
     if kk <= 1 || rowsA.count == 1 || rowsB.count == 1 {
       // A single coupling is optimal: the product per label is feasible and
       // either unique (one row) or irrelevant (one label).
-      var q = [Double](repeating: 0, count: rowsA.count * rowsB.count * kk)
-      for a in rowsA.indices {
-        for b in rowsB.indices {
-          for t in 0..<kk {
-            q[(a * rowsB.count + b) * kk + t] = pA[a * kk + t] * pB[b * kk + t] / labelMass[t]
-          }
-        }
-      }
+      let q = productCoupling(pA, pB, nA: rowsA.count, nB: rowsB.count, k: kk, labelMass: labelMass)
       small = (q, nil, 0)
     } else if rowsA.count >= rowsB.count {
       let solver = InteriorPointSolver(pA: pA, pB: pB, nA: rowsA.count, nB: rowsB.count, k: kk)
@@ -97,6 +90,19 @@ extension CouplingProblem {
     for (i, x) in sums.x2y.enumerated() { largest = max(largest, abs(x - sourceB.elements[i])) }
     return largest
   }
+}
+
+/// The product coupling of each label, `q(a,b,t) = p(a,t) p(b,t) / p(t)`
+/// (`pA`, `pB` row-major `nA x k`, `nB x k`; 0 for labels without mass):
+/// its marginals are `pA` and `pB` whenever their label masses agree.
+func productCoupling(_ pA: [Double], _ pB: [Double], nA: Int, nB: Int, k: Int, labelMass: [Double]) -> [Double] {
+  var q = [Double](repeating: 0, count: nA * nB * k)
+  for a in 0..<nA {
+    for b in 0..<nB {
+      for t in 0..<k where labelMass[t] > 0 { q[(a * nB + b) * k + t] = pA[a * k + t] * pB[b * k + t] / labelMass[t] }
+    }
+  }
+  return q
 }
 
 /// `F(q) = Σ q log(q / q(a,b))` in nats, i.e. `-H_q(T | A, B)`.

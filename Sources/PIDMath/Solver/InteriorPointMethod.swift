@@ -333,7 +333,7 @@ final class InteriorPointSolver {
           discardedSteps += newtonSteps
         }
       }
-      if complementarity / naturalLogOf2 < max(Self.certifyingFactor * options.targetGap, Self.certifyingFactor * 1e-10) {
+      if complementarity / naturalLogOf2 < Self.certifyingFactor * max(options.targetGap, 1e-10) {
         let outcome = certify(scalingReach: Self.pathScalingReach)
         if outcome.lowerNats > (best?.lowerNats ?? -.infinity) { bestDualState = save() }
         best = outcome.merged(with: best)
