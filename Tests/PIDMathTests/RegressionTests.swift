@@ -1,4 +1,6 @@
+import PIDData
 import Testing
+
 @testable import PIDMath
 
 /// Tables on which the solver once failed to certify.
@@ -51,6 +53,31 @@ import Testing
       [[0, 0, 0, 0, 0], [0, 3.3532156477259236e-10, 0, 0, 0.0708076393484308], [0, 0, 0, 0, 0], [0, 0, 0, 3.7079226424357564e-05, 0], [0.0031063626797537295, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 4.788765045844673e-06, 0, 0.022361425771315536, 2.2492041870956898e-12], [0, 0, 0, 0.1276515141855365, 0], [0, 0, 0, 0, 0], [8.243740219352427e-15, 0, 0, 0, 0]],
     ])
     checkIdentities(exploded, "heavy 5x10x5")
+  }
+
+  /// Heavy-tailed tables of scripts/stress-pid.py (Tests/Fixtures/stress,
+  /// named by seed and trial; cells from 1e-25 to 0.2 beside 90-95%
+  /// structural zeros) that the path with equal pair weights left at gaps
+  /// of 5e-7 to 1e-4 bits: the multipliers of pairs built from tiny cells
+  /// ran to thousands and their steps could not be shortened into usable
+  /// ones. With the weighted path and the residual safeguard they certify.
+  @Test(arguments: ["heavy-s11-t30", "heavy-s11-t54", "heavy-s12-t80", "heavy-s12-t83", "heavy-s13-t4", "heavy-s13-t76"])
+  func heavyTailedStress(_ name: String) throws {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    let path = parts.joined(separator: "/") + "/Tests/Fixtures/stress/\(name).json"
+    guard case .array(let rows)? = try JSON.parse(try readFile(path))["p"] else {
+      Issue.record("\(name): no table")
+      return
+    }
+    let p: [[[Double]]] = rows.map { row in
+      guard case .array(let cells) = row else { return [] }
+      return cells.map { cell in
+        guard case .array(let labels) = cell else { return [] }
+        return labels.map { $0.doubleValue ?? .nan }
+      }
+    }
+    checkIdentities(try JointDistribution(p), name)
   }
 
   /// A 2x2x2 table with masses from 8.7e-9 to 0.75 (a maximum-likelihood

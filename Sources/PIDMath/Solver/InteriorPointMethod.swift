@@ -23,6 +23,23 @@ final class InteriorPointSolver {
   let pairCount: Int
   /// Whether some cell has mass in `(0, tinyCell]` (`tameTinyCells`).
   let hasTinyCells: Bool
+  /// Whether the path adapts to a wide range of the positive cells (the
+  /// smallest below `wideRange` times the largest, and the solver made
+  /// with `adaptingToRange`): a weighted central path (`pathWeight`) and a
+  /// step safeguard that also watches the marginal residual (`run`).
+  let spansWideRange: Bool
+  /// The weight of each allowed pair in the central path, whose pair
+  /// targets are `m σ = τ w`; mean 1 over the allowed pairs. On tables
+  /// that span a wide range, the pair's mass in the product coupling
+  /// (scaled): every positive weighting leads to the same optimal value,
+  /// and this one keeps a pair's complementarity in proportion to the mass
+  /// it starts with, so that pairs built from tiny cells are not held at
+  /// products `m σ` many orders of magnitude above their masses (with
+  /// equal weights their slacks would have to be of order `τ / m`, and the
+  /// multipliers of their cells move by as much when the path closes them,
+  /// which on heavy-tailed tables left steps that no safeguard could
+  /// shorten into a usable one). Otherwise 1 on every allowed pair.
+  let pathWeight: [Double]
 
   var lambda: [Double], mu: [Double]
   var mass: [Double]
@@ -92,8 +109,15 @@ final class InteriorPointSolver {
   /// Most centrality correctors per step (`centralityCorrected`), each one
   /// more solve with the step's factorization.
   static let centralityCorrectors = 2
+  /// Tables whose smallest positive cell is below this share of the
+  /// largest span a wide range (`spansWideRange`). (Tables of counts, whose
+  /// cells are multiples of 1/N, do not.)
+  static let wideRange = 1e-8
 
-  init(pA: [Double], pB: [Double], nA: Int, nB: Int, k: Int) {
+  /// A solver of the reduced problem `pA`, `pB` (row-major `nA x k`,
+  /// `nB x k`). With `adaptingToRange` false the path is the plain one
+  /// whatever the range of the cells.
+  init(pA: [Double], pB: [Double], nA: Int, nB: Int, k: Int, adaptingToRange: Bool = true) {
     self.nA = nA
     self.nB = nB
     self.k = k
@@ -116,6 +140,10 @@ final class InteriorPointSolver {
     }
     pairAllowed = allowed
     pairCount = allowed.filter { $0 }.count
+    let positiveCells = (pA + pB).filter { $0 > 0 }
+    spansWideRange = adaptingToRange && positiveCells.min()! < Self.wideRange * positiveCells.max()!
+    let weightScale = Double(pairCount) / initialMass.reduce(0, +)
+    pathWeight = spansWideRange ? initialMass.map { $0 * weightScale } : allowed.map { $0 ? 1 : 0 }
     hasTinyCells = (pA + pB).contains { $0 > 0 && $0 <= Self.tinyCell }
     // Start from the product coupling's multipliers, shifted strictly
     // inside the dual feasible set.
@@ -148,20 +176,39 @@ final class InteriorPointSolver {
   static let startingCentrality = 0.3
 
   /// Raises the starting mass of every allowed pair whose product `m σ` is
-  /// below `startingCentrality` times the average to that level (σ is
-  /// unchanged), so that the path starts near the central path even where
-  /// the product coupling gives pairs of tiny cells (heavy-tailed tables)
-  /// products many orders of magnitude below the rest. Tables whose
-  /// products are all within the band start at the product coupling. The
-  /// masses need not be feasible: the marginal residuals are part of every
-  /// Newton step.
+  /// below `startingCentrality` times the average times its weight
+  /// (`pathWeight`) to that level (σ is unchanged), so that the path
+  /// starts near the weighted central path. Tables whose products are all
+  /// within the band start at the product coupling. The masses need not be
+  /// feasible: the marginal residuals are part of every Newton step.
   func raiseOffCentreMasses() {
     var total = 0.0
     for pair in 0..<(nA * nB) where pairAllowed[pair] { total += mass[pair] * slack[pair] }
     let floor = Self.startingCentrality * total / Double(pairCount)
-    for pair in 0..<(nA * nB) where pairAllowed[pair] && mass[pair] * slack[pair] < floor {
-      mass[pair] = floor / slack[pair]
+    for pair in 0..<(nA * nB) where pairAllowed[pair] && mass[pair] * slack[pair] < floor * pathWeight[pair] {
+      mass[pair] = floor * pathWeight[pair] / slack[pair]
     }
+  }
+
+  /// `max |p - Σ (m + alpha dm) s|` over the cells, with the softmax `s` of
+  /// the current multipliers.
+  func residualNorm(massStep: [Double], alpha: Double) -> Double {
+    var rA = pA, rB = pB
+    for a in 0..<nA {
+      for b in 0..<nB where pairAllowed[a * nB + b] {
+        let pair = a * nB + b
+        let m = max(mass[pair] + alpha * massStep[pair], Self.negligibleMass)
+        for t in 0..<k {
+          let x = m * soft[pair * k + t]
+          rA[a * k + t] -= x
+          rB[b * k + t] -= x
+        }
+      }
+    }
+    var largest = 0.0
+    for x in rA { largest = max(largest, abs(x)) }
+    for x in rB { largest = max(largest, abs(x)) }
+    return largest
   }
 
   /// Computes g and the softmax at (λ, μ). Returns false if some allowed
@@ -291,8 +338,9 @@ final class InteriorPointSolver {
     var predictedActive: [Int]? = nil
     var iterativeFailed = false
     // Set when no step along a direction of the reduced (or matrix-free)
-    // system met the safeguard: the next direction comes from the
-    // augmented system.
+    // system met the safeguard, or the residual test held a step of the
+    // reduced system below a tenth of its bound: the next direction comes
+    // from the augmented system.
     var reducedRejected = false
     // Set once, below `reducedEndLevel`, a step of the path fails to halve
     // its certificate: from then on the augmented system is used (while
@@ -402,10 +450,10 @@ final class InteriorPointSolver {
       }
       let ratio = max(0, affineComplementarity) / max(complementarity, 1e-300)
       let tau = ratio * ratio * ratio * average
-      // Corrector: targets τ - Δm_aff Δσ_aff.
+      // Corrector: targets τ w - Δm_aff Δσ_aff.
       var targets = [Double](repeating: 0, count: mass.count)
       for pair in 0..<mass.count where pairAllowed[pair] {
-        targets[pair] = tau - dmAffine[pair] * dsAffine[pair]
+        targets[pair] = tau * pathWeight[pair] - dmAffine[pair] * dsAffine[pair]
       }
       guard let corrector = direction(targets: targets, factorization: f, augmented: augmented, blocks: blocks) else {
         if switchesSystem() { continue }
@@ -437,19 +485,36 @@ final class InteriorPointSolver {
       // of g, which is large on pairs whose σ of order 1-10 must close
       // (near-deterministic tables). Matrix-free problems keep the tighter
       // neighbourhood (`share` 0.1), halve, and do not reset.
+      //
+      // On tables whose cells span a wide range (`spansWideRange`) a trial
+      // step must also shrink the marginal residual `max |p - Σ m s|` by
+      // the factor `1 - alpha/2` (or leave it below the complementarity, or
+      // at the rounding level of marginals of a table of mass 1, 1e-15):
+      // there the softmax of a pair can move most of its mass between
+      // labels within one step, and a step that the dual safeguard accepts
+      // can multiply the residual, which no later step then reduces (the
+      // certificate's ends then stay apart by the residual times the
+      // multipliers). A step that this test holds below a tenth of its
+      // bound on the reduced system has a direction too inexact to be
+      // worth its length: the next one comes from the augmented system.
       let (share, shrink, tries) = usesIterativeSystems ? (0.1, 0.5, 30) : (1.0, 0.7, 60)
       let before = dualInfeasibility()
+      let residualBefore = spansWideRange ? residualNorm(massStep: dm, alpha: 0) : 0
       let saved = (lambda, mu, gValue, soft)
       var top = 0.0
       var reset: [Int] = []
       var accepted = false
+      var residualLimited = false
       for _ in 0..<tries {
         for i in 0..<lambda.count where pA[i] > 0 { lambda[i] = saved.0[i] + alpha * dA[i] }
         for i in 0..<mu.count where pB[i] > 0 { mu[i] = saved.1[i] + alpha * dB[i] }
         _ = evaluate(lambda: lambda, mu: mu, g: &gValue, soft: &soft, maxG: &top)
+        let residualHeld = !spansWideRange
+          || residualNorm(massStep: dm, alpha: alpha) <= max((1 - 0.5 * alpha) * residualBefore, complementarity, 1e-15)
+        if !residualHeld { residualLimited = true }
         let limit = max(before, 1e-8, average, share * min(1, complementarity), min(10 * before, 1e-3))
-        if dualInfeasibility(slackStep: ds, alpha: alpha) <= limit { accepted = true; break }
-        if !usesIterativeSystems, let pairs = slackResets(slackStep: ds, alpha: alpha, limit: limit) {
+        if residualHeld && dualInfeasibility(slackStep: ds, alpha: alpha) <= limit { accepted = true; break }
+        if !usesIterativeSystems, residualHeld, let pairs = slackResets(slackStep: ds, alpha: alpha, limit: limit) {
           reset = pairs
           accepted = true
           break
@@ -467,7 +532,7 @@ final class InteriorPointSolver {
         reducedRejected = true
         continue
       }
-      reducedRejected = false
+      reducedRejected = f != nil && residualLimited && alpha < 0.1 * step.bound
       for pair in 0..<mass.count where pairAllowed[pair] {
         mass[pair] = max(mass[pair] + alpha * dm[pair], 1e-300)
         slack[pair] = max(slack[pair] + alpha * ds[pair], 1e-300)
@@ -518,7 +583,7 @@ final class InteriorPointSolver {
   /// Gondzio's multiple centrality correctors (at most
   /// `centralityCorrectors`, while the step bound is below 0.9): each moves
   /// the pair targets of `step` so that the products `m σ` at a longer trial
-  /// step fall in `[τ/10, 10 τ]`, and solves again with the same
+  /// step fall in `[τ w/10, 10 τ w]` (`pathWeight`), and solves again with the same
   /// factorization. A corrected direction is kept only if its step bound
   /// grows by at least a tenth of the increase sought. Returns `step` or an
   /// improvement of it. One solve each, cheap next to the factorization:
@@ -531,10 +596,11 @@ final class InteriorPointSolver {
       let trial = min(1, best.bound + 0.2)
       for pair in 0..<mass.count where pairAllowed[pair] {
         let product = (mass[pair] + trial * best.dm[pair]) * (slack[pair] + trial * best.ds[pair])
-        if product < 0.1 * tau {
-          targets[pair] += 0.1 * tau - product
-        } else if product > 10 * tau {
-          targets[pair] -= min(product - 10 * tau, 10 * tau)
+        let level = tau * pathWeight[pair]
+        if product < 0.1 * level {
+          targets[pair] += 0.1 * level - product
+        } else if product > 10 * level {
+          targets[pair] -= min(product - 10 * level, 10 * level)
         }
       }
       guard let d = direction(targets: targets, factorization: f, augmented: augmented) else { break }
