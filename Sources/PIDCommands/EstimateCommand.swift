@@ -161,20 +161,36 @@ struct EstimateCommand: ParsableCommand {
       guard let coded = estimation?.coded ?? CodedData(bytes: shared) else {
         throw Failure("rank \(communicator.rank) received malformed coded data", status: .software)
       }
-      // Every rank analyses the full data: the point numbers are what the
-      // jackknife deletions leave unchanged.
-      // (Rank 0 fitted the joint while estimating; the others do it here.)
+      // (Rank 0 fitted the joint while estimating; the others do it here:
+      // every refit of a job starts from it.)
       let fit = try estimation?.fit ?? Estimation.fitJoint(coded)
-      let analysis = Analysis(witness: fit.witness, arguments: bounds, workers: RankWorkers(communicator))
       let statistic = ResampledStatistic(coded, arguments: bounds, start: fit.joint)
-      let point = statistic.point(analysis, validationCounts: coded.validationCounts)
-      let pointValues = point.values
       // Jobs 0..<B are bootstrap replicates, B..<B+P permutations, then
       // (with --interval bca) one jackknife deletion per distinct row for
       // the BCa acceleration; one pass over ranks and one checkpoint serve
       // them all.
       let cells = bootstrap > 0 && interval == .bca ? coded.jackknifeCells : []
       let jobs = bootstrap + permutations + cells.count
+      // The analysis of the full data (the point numbers, which the
+      // jackknife deletions also need). When the solves could split their
+      // labels over the ranks, every rank takes part in it before the jobs.
+      // Otherwise, with other ranks to start on the jobs, rank 0 computes
+      // it alone while they do, and another rank computes it only when a
+      // jackknife deletion needs it: the numbers do not depend on which
+      // processes share an analysis (a time-budgeted sharp bound aside,
+      // which depends on the rank count anyway).
+      let splitsLabels = bounds.labelSplit == .on
+        || max(coded.alphabet1, coded.alphabet2, coded.labelCount) >= SolverOptions().labelSplitMinimumLabels
+      let overlapsPoint = communicator.size > 1 && jobs > 0 && !splitsLabels
+      var analysis: Analysis? = nil
+      var point: QuantityValues? = nil
+      func analyse(sharedByRanks: Bool) {
+        let full = Analysis(witness: fit.witness, arguments: bounds,
+                            workers: sharedByRanks ? RankWorkers(communicator) : SingleWorker())
+        analysis = full
+        point = statistic.point(full, validationCounts: coded.validationCounts)
+      }
+      if !overlapsPoint { analyse(sharedByRanks: true) }
       var results: [[Double]] = []
       var costs = ResamplingCosts()
       if jobs > 0 {
@@ -195,13 +211,15 @@ struct EstimateCommand: ParsableCommand {
           count: jobs, communicator: communicator, checkpoint: record,
           progress: interactive ? { writeStandardError("\rresampling: \(min($0, jobs))/\(jobs) replicates, permutations and jackknife deletions\u{1B}[K") } : nil,
           costs: &costs,
+          firstOnRoot: { if point == nil { analyse(sharedByRanks: false) } },
           compute: { job in
             if job < bootstrap { return try statistic.numbers(coded.resampled(seed: seed, replicate: job)) }
             if job < bootstrap + permutations { return try statistic.numbers(coded.permuted(seed: seed, index: job - bootstrap)) }
-            return try statistic.deleting(cells[job - bootstrap - permutations], from: coded, point: pointValues)
+            if point == nil { analyse(sharedByRanks: false) }
+            return try statistic.deleting(cells[job - bootstrap - permutations], from: coded, point: point!.values)
           })
       }
-      guard communicator.isRoot, let estimation else { return }
+      guard communicator.isRoot, let estimation, let analysis, let point else { return }
       if interactive { writeStandardError("\r\u{1B}[K") }
       try analysis.checkCertified(target: bounds.targetGap)
       if let writeTables {

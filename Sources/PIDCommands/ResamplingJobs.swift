@@ -8,7 +8,8 @@ import Glibc
 /// Computes every job of `0..<count` (bootstrap replicates, permutations,
 /// jackknife deletions: `compute(job)` gives its numbers) not already in
 /// `checkpoint`, over every rank, and returns every job's numbers in job
-/// order on rank 0 (an empty array elsewhere).
+/// order on rank 0 (an empty array elsewhere). Rank 0 runs `firstOnRoot`
+/// once the other ranks have their first chunks, before anything else.
 ///
 /// Scheduling is dynamic: rank 0 hands out the missing jobs in small
 /// chunks, two chunks ahead per rank so that no rank waits for its next
@@ -29,6 +30,7 @@ import Glibc
 /// job) or with the failure (reported by the rank where it happened).
 func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoint?,
                     progress: ((Int) -> Void)?, costs: inout ResamplingCosts,
+                    firstOnRoot: () -> Void = {},
                     compute: (Int) throws -> [Double]) throws -> [[Double]] {
   var doneFlags = [UInt8](repeating: 0, count: count)
   var results = [[Double]?](repeating: nil, count: count)
@@ -47,7 +49,8 @@ func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoi
   }
   var coordinator = Coordinator(missing: missing, ranks: communicator.size, finishedBefore: count - missing.count)
   let started = now()
-  try coordinator.run(communicator: communicator, checkpoint: checkpoint, progress: progress, compute: compute) { b, numbers in
+  try coordinator.run(communicator: communicator, checkpoint: checkpoint, progress: progress,
+                      firstOnRoot: firstOnRoot, compute: compute) { b, numbers in
     results[b] = numbers
   }
   costs = coordinator.costs
@@ -82,6 +85,9 @@ struct ResamplingCosts {
   var checkpointSeconds = 0.0
   /// Rank 0's wait at the end for the writer thread's last appends.
   var checkpointWaitSeconds = 0.0
+  /// Rank 0's time on its work before the jobs (`firstOnRoot`: the point
+  /// analysis while the other ranks start on the jobs).
+  var firstSeconds = 0.0
 
   var json: JSON {
     .object([
@@ -91,6 +97,7 @@ struct ResamplingCosts {
       ("messages", .integer(messages)), ("message_seconds", .number(messageSeconds)),
       ("checkpoint_flushes", .integer(checkpointFlushes)), ("checkpoint_records", .integer(checkpointRecords)),
       ("checkpoint_seconds", .number(checkpointSeconds)), ("checkpoint_wait_seconds", .number(checkpointWaitSeconds)),
+      ("first_on_rank_0_seconds", .number(firstSeconds)),
     ])
   }
 }
@@ -244,10 +251,12 @@ private struct Coordinator {
   }
 
   mutating func run(communicator: Communicator, checkpoint: Checkpoint?, progress: ((Int) -> Void)?,
+                    firstOnRoot: () -> Void,
                     compute: (Int) throws -> [Double], store: (Int, [Double]) -> Void) throws {
     let writer = try checkpoint.map { try CheckpointWriter($0) }
     do {
-      try distribute(communicator: communicator, writer: writer, progress: progress, compute: compute, store: store)
+      try distribute(communicator: communicator, writer: writer, progress: progress, firstOnRoot: firstOnRoot,
+                     compute: compute, store: store)
       try save(writer, force: true)
     } catch {
       // The records submitted so far are still written; the first error
@@ -267,10 +276,14 @@ private struct Coordinator {
   /// The loop of `run`: hands out chunks, answers results, computes its
   /// own jobs, queues finished ones for the writer.
   private mutating func distribute(communicator: Communicator, writer: CheckpointWriter?, progress: ((Int) -> Void)?,
+                                   firstOnRoot: () -> Void,
                                    compute: (Int) throws -> [Double], store: (Int, [Double]) -> Void) throws {
     let workers = Array(1..<ranks)
     // Two chunks ahead for every worker.
     for _ in 0..<2 { for rank in workers { try feed(rank, communicator: communicator) } }
+    let firstStarted = now()
+    firstOnRoot()
+    costs.firstSeconds = now() - firstStarted
     while true {
       if terminationRequested { terminated = true }
       if stopping {
