@@ -191,6 +191,9 @@ struct EstimateCommand: ParsableCommand {
         point = statistic.point(full, validationCounts: coded.validationCounts)
       }
       if !overlapsPoint { analyse(sharedByRanks: true) }
+      // The p-value of the fit's G² (a parametric bootstrap of its own):
+      // rank 0 computes it while the other ranks start on the jobs.
+      var populationPValue: Double?? = nil
       var results: [[Double]] = []
       var costs = ResamplingCosts()
       if jobs > 0 {
@@ -211,7 +214,10 @@ struct EstimateCommand: ParsableCommand {
           count: jobs, communicator: communicator, checkpoint: record,
           progress: interactive ? { writeStandardError("\rresampling: \(min($0, jobs))/\(jobs) replicates, permutations and jackknife deletions\u{1B}[K") } : nil,
           costs: &costs,
-          firstOnRoot: { if point == nil { analyse(sharedByRanks: false) } },
+          firstOnRoot: {
+            if point == nil { analyse(sharedByRanks: false) }
+            if let estimation { populationPValue = .some(Report.populationPValue(estimation.fit)) }
+          },
           compute: { job in
             if job < bootstrap { return try statistic.numbers(coded.resampled(seed: seed, replicate: job)) }
             if job < bootstrap + permutations { return try statistic.numbers(coded.permuted(seed: seed, index: job - bootstrap)) }
@@ -235,7 +241,7 @@ struct EstimateCommand: ParsableCommand {
       let dataSize = DataSize(coded)
       report.append(dataSize.block)
       report += analysis.blocks
-      report += Report.fitBlocks(estimation.fit, populationPValue: Report.populationPValue(estimation.fit))
+      report += Report.fitBlocks(estimation.fit, populationPValue: populationPValue ?? Report.populationPValue(estimation.fit))
       if statistic.hasValidation {
         // The plug-in PID of DL: the validation part of the point numbers.
         let s = point[.validationSynergy]!

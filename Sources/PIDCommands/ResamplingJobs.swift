@@ -86,7 +86,8 @@ struct ResamplingCosts {
   /// Rank 0's wait at the end for the writer thread's last appends.
   var checkpointWaitSeconds = 0.0
   /// Rank 0's time on its work before the jobs (`firstOnRoot`: the point
-  /// analysis while the other ranks start on the jobs).
+  /// analysis and the fit's G² p-value, while the other ranks start on the
+  /// jobs).
   var firstSeconds = 0.0
 
   var json: JSON {
