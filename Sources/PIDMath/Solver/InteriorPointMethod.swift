@@ -2,7 +2,8 @@ import RealModule
 
 /// Primal–dual interior-point method for the BROJA dual; see
 /// `CouplingProblem.solve`. Works on a reduced problem where every row and
-/// label has positive mass, `nA >= nB >= 2` and `k >= 2`.
+/// label has positive mass, `nA, nB >= 2` and `k >= 2`; the Newton systems
+/// are on the side of B, so `nA >= nB` is the cheaper orientation.
 ///
 /// Variables: multipliers `x = (λ, μ)` kept strictly dual feasible
 /// (`σ(a,b) = -g(a,b) > 0` on every pair with an allowed label) and pair
