@@ -192,7 +192,7 @@ struct EstimateCommand: ParsableCommand {
       }
       if !overlapsPoint { analyse(sharedByRanks: true) }
       // The p-value of the fit's G² (a parametric bootstrap of its own):
-      // rank 0 computes it while the other ranks start on the jobs.
+      // with other ranks, rank 0 computes it while they start on the jobs.
       var populationPValue: Double?? = nil
       var results: [[Double]] = []
       var costs = ResamplingCosts()
@@ -216,7 +216,7 @@ struct EstimateCommand: ParsableCommand {
           costs: &costs,
           firstOnRoot: {
             if point == nil { analyse(sharedByRanks: false) }
-            if let estimation { populationPValue = .some(Report.populationPValue(estimation.fit)) }
+            if communicator.size > 1, let estimation { populationPValue = .some(Report.populationPValue(estimation.fit)) }
           },
           compute: { job in
             if job < bootstrap { return try statistic.numbers(coded.resampled(seed: seed, replicate: job)) }
