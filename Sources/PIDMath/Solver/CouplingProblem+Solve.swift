@@ -47,15 +47,7 @@ extension CouplingProblem {
     } else {
       // Eliminate the larger source: swap roles, then transpose back.
       let result = solveReduced(pB, pA, nA: rowsB.count, nB: rowsA.count, k: kk, options: options)
-      var q = [Double](repeating: 0, count: result.q.count)
-      for b in rowsB.indices {
-        for a in rowsA.indices {
-          for t in 0..<kk {
-            q[(a * rowsB.count + b) * kk + t] = result.q[(b * rowsA.count + a) * kk + t]
-          }
-        }
-      }
-      small = (q, result.lowerNats, result.steps)
+      small = (swappingSources(result.q, nA: rowsA.count, nB: rowsB.count, k: kk), result.lowerNats, result.steps)
     }
 
     // Expand to the full shape and evaluate the certificate's upper end.
@@ -114,16 +106,22 @@ func solveReduced(_ pA: [Double], _ pB: [Double], nA: Int, nB: Int, k: Int,
   }
   if outcome.gapBits > options.targetGap {
     var swapped = InteriorPointSolver(pA: pB, pB: pA, nA: nB, nB: nA, k: k).run(options: options)
-    var q = [Double](repeating: 0, count: swapped.q.count)
-    for a in 0..<nA {
-      for b in 0..<nB {
-        for t in 0..<k { q[(a * nB + b) * k + t] = swapped.q[(b * nA + a) * k + t] }
-      }
-    }
-    swapped.q = q
+    swapped.q = swappingSources(swapped.q, nA: nA, nB: nB, k: k)
     merge(swapped)
   }
   return outcome
+}
+
+/// A coupling of the problem with its sources swapped, `q[b][a][t]`
+/// (`nB x nA x k`, flattened), as `q[a][b][t]`.
+func swappingSources(_ q: [Double], nA: Int, nB: Int, k: Int) -> [Double] {
+  var swapped = [Double](repeating: 0, count: q.count)
+  for a in 0..<nA {
+    for b in 0..<nB {
+      for t in 0..<k { swapped[(a * nB + b) * k + t] = q[(b * nA + a) * k + t] }
+    }
+  }
+  return swapped
 }
 
 /// The product coupling of each label, `q(a,b,t) = p(a,t) p(b,t) / p(t)`

@@ -145,7 +145,7 @@ final class InteriorPointSolver {
     spansWideRange = adaptingToRange && positiveCells.min()! < Self.wideRange * positiveCells.max()!
     let weightScale = Double(pairCount) / initialMass.reduce(0, +)
     pathWeight = spansWideRange ? initialMass.map { $0 * weightScale } : allowed.map { $0 ? 1 : 0 }
-    hasTinyCells = (pA + pB).contains { $0 > 0 && $0 <= Self.tinyCell }
+    hasTinyCells = positiveCells.contains { $0 <= Self.tinyCell }
     // Start from the product coupling's multipliers, shifted strictly
     // inside the dual feasible set.
     lambda = (0..<(nA * k)).map { i in
@@ -191,21 +191,10 @@ final class InteriorPointSolver {
     }
   }
 
-  /// `max |p - Σ (m + alpha dm) s|` over the cells, with the softmax `s` of
-  /// the current multipliers.
+  /// `max |p - Σ (m + alpha dm) s|` over the cells (`residuals`), with the
+  /// softmax `s` of the current multipliers.
   func residualNorm(massStep: [Double], alpha: Double) -> Double {
-    var rA = pA, rB = pB
-    for a in 0..<nA {
-      for b in 0..<nB where pairAllowed[a * nB + b] {
-        let pair = a * nB + b
-        let m = max(mass[pair] + alpha * massStep[pair], Self.negligibleMass)
-        for t in 0..<k {
-          let x = m * soft[pair * k + t]
-          rA[a * k + t] -= x
-          rB[b * k + t] -= x
-        }
-      }
-    }
+    let (rA, rB) = residuals(massStep: massStep, alpha: alpha)
     var largest = 0.0
     for x in rA { largest = max(largest, abs(x)) }
     for x in rB { largest = max(largest, abs(x)) }
@@ -236,13 +225,15 @@ final class InteriorPointSolver {
     return feasible
   }
 
-  /// Marginal residuals `p - Σ m s`.
-  func residuals() -> (rA: [Double], rB: [Double]) {
+  /// Marginal residuals `p - Σ m s`; with `massStep`, of the masses
+  /// `m + alpha dm` (at least `negligibleMass` on every allowed pair).
+  func residuals(massStep: [Double]? = nil, alpha: Double = 0) -> (rA: [Double], rB: [Double]) {
     var rA = pA, rB = pB
     for a in 0..<nA {
       for b in 0..<nB {
         let pair = a * nB + b
-        let m = mass[pair]
+        var m = mass[pair]
+        if let massStep, pairAllowed[pair] { m = max(m + alpha * massStep[pair], Self.negligibleMass) }
         guard m > 0 else { continue }
         for t in 0..<k {
           let x = m * soft[pair * k + t]
