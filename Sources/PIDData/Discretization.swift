@@ -195,31 +195,117 @@ private func distanceSquared(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Doub
   return d2
 }
 
-@inline(__always)
-private func squaredDistance(_ x: [Double], _ i: Int, _ y: [Double], _ j: Int, _ dimension: Int) -> Double {
-  x.withUnsafeBufferPointer { X in y.withUnsafeBufferPointer { Y in distanceSquared(X.baseAddress! + i, Y.baseAddress! + j, dimension) } }
-}
-
 /// Lloyd's k-means with k-means++ seeding. Returns the centroids and the
 /// inertia (sum of squared distances). Empty clusters keep their centroid.
+///
+/// Deterministic: every sum runs in a fixed order (rows in order, then
+/// coordinates in order), so the same points and generator give the same
+/// centroids bit for bit.
 func kMeans(_ points: [Double], rows: Int, dimension: Int, clusters k: Int, iterations: Int,
             generator: inout SplitMix64) -> (inertia: Double, centroids: [Double]) {
   guard rows > 0, k > 0 else { return (0, []) }
   var centroids = [Double](repeating: 0, count: k * dimension)
-  // k-means++.
+  let inertia = points.withUnsafeBufferPointer { P in
+    centroids.withUnsafeMutableBufferPointer { C in
+      let space = KMeansWorkspace(rows: rows, clusters: k, dimension: dimension)
+      defer { space.deallocate() }
+      seedCentroids(P.baseAddress!, rows: rows, dimension: dimension, clusters: k, into: C.baseAddress!,
+                    distance: space.upper, generator: &generator)
+      return lloyd(P.baseAddress!, rows: rows, dimension: dimension, clusters: k, iterations: iterations,
+                   centroids: C.baseAddress!, space: space)
+    }
+  }
+  return (inertia, centroids)
+}
+
+/// Scratch of `kMeans`, allocated once per run.
+private struct KMeansWorkspace {
+  /// Per row: its centroid (-1 before the first pass), and Hamerly's
+  /// upper and lower bounds.
+  let assignment: UnsafeMutablePointer<Int>
+  let upper: UnsafeMutablePointer<Double>, lower: UnsafeMutablePointer<Double>
+  /// Per centroid: half the distance to the nearest other one, its last
+  /// move, the number of its rows; and the sums of its rows' coordinates.
+  let halfGap: UnsafeMutablePointer<Double>, drift: UnsafeMutablePointer<Double>
+  let counts: UnsafeMutablePointer<Int>, sums: UnsafeMutablePointer<Double>
+  /// The centroids by coordinate (`transposed[j paddedClusters + c]`),
+  /// their count rounded up to a multiple of 4 (padding centroids at 0),
+  /// and one row's squared distances to them.
+  let paddedClusters: Int
+  let transposed: UnsafeMutablePointer<Double>, distances: UnsafeMutablePointer<Double>
+
+  init(rows: Int, clusters k: Int, dimension: Int) {
+    paddedClusters = (k + 3) / 4 * 4
+    transposed = .allocate(capacity: dimension * paddedClusters)
+    transposed.initialize(repeating: 0, count: dimension * paddedClusters)
+    distances = .allocate(capacity: paddedClusters)
+    distances.initialize(repeating: 0, count: paddedClusters)
+    assignment = .allocate(capacity: rows)
+    assignment.initialize(repeating: -1, count: rows)
+    upper = .allocate(capacity: rows)
+    upper.initialize(repeating: .infinity, count: rows)
+    lower = .allocate(capacity: rows)
+    lower.initialize(repeating: 0, count: rows)
+    halfGap = .allocate(capacity: k)
+    halfGap.initialize(repeating: 0, count: k)
+    drift = .allocate(capacity: k)
+    drift.initialize(repeating: 0, count: k)
+    counts = .allocate(capacity: k)
+    counts.initialize(repeating: 0, count: k)
+    sums = .allocate(capacity: k * dimension)
+    sums.initialize(repeating: 0, count: k * dimension)
+  }
+
+  func deallocate() {
+    assignment.deallocate()
+    upper.deallocate()
+    lower.deallocate()
+    halfGap.deallocate()
+    drift.deallocate()
+    counts.deallocate()
+    sums.deallocate()
+    transposed.deallocate()
+    distances.deallocate()
+  }
+}
+
+/// Writes `distanceSquared(x, centroid c)` for every centroid to
+/// `space.distances[c]`, four centroids at a time: each lane adds the same
+/// terms in the same order as `distanceSquared`, so the values are
+/// identical to it.
+@inline(__always)
+private func distancesToCentroids(_ x: UnsafePointer<Double>, dimension: Int, space: KMeansWorkspace) {
+  let width = space.paddedClusters
+  let columns = UnsafeRawPointer(space.transposed), out = UnsafeMutableRawPointer(space.distances)
+  let stride = MemoryLayout<Double>.stride
+  for c in Swift.stride(from: 0, to: width, by: 4) {
+    var d2 = SIMD4<Double>()
+    for j in 0..<dimension {
+      let t = SIMD4<Double>(repeating: x[j]) - columns.loadUnaligned(fromByteOffset: (j &* width &+ c) &* stride, as: SIMD4<Double>.self)
+      d2 += t * t
+    }
+    out.storeBytes(of: d2, toByteOffset: c &* stride, as: SIMD4<Double>.self)
+  }
+}
+
+/// k-means++ seeding: the first centroid a uniformly drawn row, each next
+/// one a row drawn with probability proportional to its squared distance
+/// to the nearest centroid so far (uniformly when all distances are 0).
+/// Draws exactly `k` numbers from `generator`. `distance` is `rows` of
+/// scratch, left holding +infinity.
+private func seedCentroids(_ points: UnsafePointer<Double>, rows: Int, dimension: Int, clusters k: Int,
+                           into centroids: UnsafeMutablePointer<Double>, distance: UnsafeMutablePointer<Double>,
+                           generator: inout SplitMix64) {
   var first = Int(generator.next() % UInt64(rows))
-  for j in 0..<dimension { centroids[j] = points[first * dimension + j] }
-  var distance = [Double](repeating: .infinity, count: rows)
+  centroids.update(from: points + first &* dimension, count: dimension)
+  distance.update(repeating: .infinity, count: rows)
   for c in 1..<max(k, 1) {
+    let previous = centroids + (c &- 1) &* dimension
     var total = 0.0
     for r in 0..<rows {
-      var d2 = 0.0
-      for j in 0..<dimension {
-        let t = points[r * dimension + j] - centroids[(c - 1) * dimension + j]
-        d2 += t * t
-      }
-      distance[r] = min(distance[r], d2)
-      total += distance[r]
+      let nearer = min(distance[r], distanceSquared(points + r &* dimension, previous, dimension))
+      distance[r] = nearer
+      total += nearer
     }
     if total > 0 {
       var target = generator.unit() * total
@@ -231,26 +317,31 @@ func kMeans(_ points: [Double], rows: Int, dimension: Int, clusters k: Int, iter
     } else {
       first = Int(generator.next() % UInt64(rows))
     }
-    for j in 0..<dimension { centroids[c * dimension + j] = points[first * dimension + j] }
+    (centroids + c &* dimension).update(from: points + first &* dimension, count: dimension)
   }
-  var assignment = [Int](repeating: -1, count: rows)
+  distance.update(repeating: .infinity, count: rows)
+}
+
+/// Lloyd's iterations from the seeded `centroids` (updated in place), at
+/// most `iterations` (at least one); returns the inertia of the last
+/// assignment pass.
+///
+/// Hamerly's bounds: `upper[r]` is at least the distance from row r to its
+/// centroid, `lower[r]` at most its distance to any other centroid. A row
+/// whose upper bound is below both its lower bound and half the distance
+/// from its centroid to the nearest other one keeps its centroid without a
+/// scan. The bounds are compared with a relative margin far above
+/// rounding, so a row is skipped only where the full scan would choose the
+/// same centroid as the unique strict minimum: the assignments, the
+/// inertia (the squared distance to the assigned centroid, computed the
+/// same way) and the centroids are those of the plain algorithm.
+private func lloyd(_ points: UnsafePointer<Double>, rows: Int, dimension: Int, clusters k: Int, iterations: Int,
+                   centroids: UnsafeMutablePointer<Double>, space: KMeansWorkspace) -> Double {
+  let assignment = space.assignment, upper = space.upper, lower = space.lower
+  let halfGap = space.halfGap, drift = space.drift, counts = space.counts, sums = space.sums
+  let distances = space.distances
   var inertia = 0.0
   var previousInertia = Double.infinity
-  var sums = [Double](repeating: 0, count: k * dimension)
-  var counts = [Int](repeating: 0, count: k)
-  // Hamerly's bounds: `upper[r]` is at least the distance from row r to its
-  // centroid, `lower[r]` at most its distance to any other centroid. A row
-  // whose upper bound is below both its lower bound and half the distance
-  // from its centroid to the nearest other one keeps its centroid without a
-  // scan. The bounds are compared with a relative margin far above
-  // rounding, so a row is skipped only where the full scan would choose the
-  // same centroid as the unique strict minimum: the assignments, the
-  // inertia (the squared distance to the assigned centroid, computed the
-  // same way) and the centroids are those of the plain algorithm.
-  var upper = [Double](repeating: .infinity, count: rows)
-  var lower = [Double](repeating: 0, count: rows)
-  var halfGap = [Double](repeating: 0, count: k)
-  var drift = [Double](repeating: 0, count: k)
   let margin = 1e-9
   for _ in 0..<max(1, iterations) {
     var changed = false
@@ -258,68 +349,66 @@ func kMeans(_ points: [Double], rows: Int, dimension: Int, clusters k: Int, iter
     for c in 0..<k {
       var nearest = Double.infinity
       for other in 0..<k where other != c {
-        nearest = min(nearest, squaredDistance(centroids, c * dimension, centroids, other * dimension, dimension))
+        nearest = min(nearest, distanceSquared(centroids + c &* dimension, centroids + other &* dimension, dimension))
       }
       halfGap[c] = 0.5 * nearest.squareRoot()
+      for j in 0..<dimension { space.transposed[j &* space.paddedClusters &+ c] = centroids[c &* dimension &+ j] }
     }
-    points.withUnsafeBufferPointer { P in
-      centroids.withUnsafeBufferPointer { C in
-        assignment.withUnsafeMutableBufferPointer { A in
-          for r in 0..<rows {
-            let x = P.baseAddress! + r * dimension
-            let current = A[r]
-            if current >= 0 {
-              let bound = max(halfGap[current], lower[r]) * (1 - margin)
-              if upper[r] * (1 + margin) < bound {
-                inertia += distanceSquared(x, C.baseAddress! + current * dimension, dimension)
-                continue
-              }
-              let d2 = distanceSquared(x, C.baseAddress! + current * dimension, dimension)
-              upper[r] = d2.squareRoot()
-              if upper[r] * (1 + margin) < bound {
-                inertia += d2
-                continue
-              }
-            }
-            // Full scan: the first centroid of least squared distance.
-            var best = 0
-            var bestDistance = Double.infinity
-            var second = Double.infinity
-            for c in 0..<k {
-              let d2 = distanceSquared(x, C.baseAddress! + c * dimension, dimension)
-              if d2 < bestDistance {
-                second = bestDistance
-                bestDistance = d2
-                best = c
-              } else if d2 < second {
-                second = d2
-              }
-            }
-            inertia += bestDistance
-            upper[r] = bestDistance.squareRoot()
-            lower[r] = second.squareRoot()
-            if A[r] != best { A[r] = best; changed = true }
-          }
+    for r in 0..<rows {
+      let x = points + r &* dimension
+      let current = assignment[r]
+      if current >= 0 {
+        let bound = max(halfGap[current], lower[r]) * (1 - margin)
+        if upper[r] * (1 + margin) < bound {
+          inertia += distanceSquared(x, centroids + current &* dimension, dimension)
+          continue
+        }
+        let d2 = distanceSquared(x, centroids + current &* dimension, dimension)
+        upper[r] = d2.squareRoot()
+        if upper[r] * (1 + margin) < bound {
+          inertia += d2
+          continue
         }
       }
+      // Full scan: the first centroid of least squared distance.
+      distancesToCentroids(x, dimension: dimension, space: space)
+      var best = 0
+      var bestDistance = Double.infinity
+      var second = Double.infinity
+      for c in 0..<k {
+        let d2 = distances[c]
+        if d2 < bestDistance {
+          second = bestDistance
+          bestDistance = d2
+          best = c
+        } else if d2 < second {
+          second = d2
+        }
+      }
+      inertia += bestDistance
+      upper[r] = bestDistance.squareRoot()
+      lower[r] = second.squareRoot()
+      if current != best { assignment[r] = best; changed = true }
     }
-    for i in sums.indices { sums[i] = 0 }
-    for i in counts.indices { counts[i] = 0 }
+    sums.update(repeating: 0, count: k &* dimension)
+    counts.update(repeating: 0, count: k)
     for r in 0..<rows {
       let c = assignment[r]
-      counts[c] += 1
-      for j in 0..<dimension { sums[c * dimension + j] += points[r * dimension + j] }
+      counts[c] &+= 1
+      let sum = sums + c &* dimension, x = points + r &* dimension
+      for j in 0..<dimension { sum[j] += x[j] }
     }
     var largestDrift = 0.0, secondDrift = 0.0
     for c in 0..<k {
       drift[c] = 0
       guard counts[c] > 0 else { continue }
       var moved = 0.0
+      let centroid = centroids + c &* dimension, sum = sums + c &* dimension
       for j in 0..<dimension {
-        let updated = sums[c * dimension + j] / Double(counts[c])
-        let t = updated - centroids[c * dimension + j]
+        let updated = sum[j] / Double(counts[c])
+        let t = updated - centroid[j]
         moved += t * t
-        centroids[c * dimension + j] = updated
+        centroid[j] = updated
       }
       drift[c] = moved.squareRoot()
       if drift[c] > largestDrift {
@@ -341,7 +430,7 @@ func kMeans(_ points: [Double], rows: Int, dimension: Int, clusters k: Int, iter
     if !changed || previousInertia - inertia <= 1e-9 * inertia { break }
     previousInertia = inertia
   }
-  return (inertia, centroids)
+  return inertia
 }
 
 /// Eigenvalues and eigenvectors (columns of the row-major result) of a
