@@ -148,12 +148,37 @@ struct EstimateCommand: ParsableCommand {
       let start = now()
       let interactive = !common.quiet && isatty(2) == 1 && communicator.isRoot
       // Rank 0 reads and discretizes; every rank receives the coded rows
-      // (or the error, so that all ranks fail together).
+      // (or the error, so that all ranks fail together). With several
+      // ranks, the k-means restarts of the codebooks run on all of them.
+      var loaded: DatasetBundle? = nil
+      var codebooks: (Codebook, Codebook)? = nil
+      if communicator.size > 1 && !codes {
+        var projections: (Codebook.Projection, Codebook.Projection)? = nil
+        let problems = try communicator.fromRoot {
+          let data = try loadDatasets()
+          loaded = data
+          let fitted = try Estimation.projections(
+            data: data, options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters))
+          projections = fitted
+          if interactive {
+            writeStandardError("\rclustering modalities x1 and x2 over \(communicator.size) ranks\u{1B}[K")
+          }
+          return ClusteringOverRanks.bytes(fitted)
+        }
+        guard let clustering = ClusteringOverRanks(bytes: problems) else {
+          throw Failure("rank \(communicator.rank) received malformed clustering problems", status: .software)
+        }
+        let gathered = try clustering.gatherRuns(communicator)
+        _ = try communicator.fromRoot {
+          if let projections { codebooks = try clustering.codebooks(projections, gathered: gathered) }
+          return []
+        }
+      }
       var estimation: Estimation? = nil
       let shared = try communicator.fromRoot {
         let built = try Estimation(
-          data: try loadDatasets(), codes: codes,
-          options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters),
+          data: try loaded ?? loadDatasets(), codes: codes,
+          options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters), codebooks: codebooks,
           progress: interactive ? { writeStandardError("\r\($0)\u{1B}[K") } : nil)
         estimation = built
         return communicator.usesMPI ? built.coded.bytes : []

@@ -42,94 +42,123 @@ public struct Codebook: Sendable {
   public let varianceKept: Double
 
   /// Fits on every row of `sources` (flat row-major arrays of `dimension`
-  /// columns), in order.
+  /// columns), in order: `Projection` then every restart.
   public init(fitting sources: [[Float]], dimension: Int, options: DiscretizationOptions) {
-    self.dimension = dimension
-    normalizeRows = options.normalizeRows
-    let rows = sources.reduce(0) { $0 + $1.count / max(dimension, 1) }
-    func row(_ source: [Float], _ r: Int, into out: inout [Double]) {
-      var norm = 0.0
-      for j in 0..<dimension {
-        let v = Double(source[r * dimension + j])
-        out[j] = v
-        norm += v * v
-      }
-      if options.normalizeRows && norm > 0 {
-        let inverse = 1 / norm.squareRoot()
-        for j in 0..<dimension { out[j] *= inverse }
-      }
-    }
-    // Mean and covariance.
-    var mean = [Double](repeating: 0, count: dimension)
-    var buffer = [Double](repeating: 0, count: dimension)
-    for source in sources {
-      for r in 0..<(source.count / max(dimension, 1)) {
-        row(source, r, into: &buffer)
-        for j in 0..<dimension { mean[j] += buffer[j] }
-      }
-    }
-    for j in 0..<dimension { mean[j] /= Double(max(rows, 1)) }
-    self.mean = mean
-    let usePCA = options.components > 0 && options.components < dimension
-    var axes: [Double]
-    var kept = 1.0
-    if usePCA {
-      var covariance = [Double](repeating: 0, count: dimension * dimension)
-      for source in sources {
-        for r in 0..<(source.count / dimension) {
-          row(source, r, into: &buffer)
-          for i in 0..<dimension { buffer[i] -= mean[i] }
-          for i in 0..<dimension {
-            let bi = buffer[i]
-            for j in i..<dimension { covariance[i * dimension + j] += bi * buffer[j] }
-          }
-        }
-      }
-      for i in 0..<dimension { for j in 0..<i { covariance[i * dimension + j] = covariance[j * dimension + i] } }
-      let (values, vectors) = symmetricEigen(covariance, dimension)
-      let order = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
-      let total = values.reduce(0) { $0 + max(0, $1) }
-      axes = []
-      var keptSum = 0.0
-      for index in order.prefix(options.components) {
-        var v = (0..<dimension).map { vectors[$0 * dimension + index] }
-        // Sign convention: the largest component is positive.
-        if let big = v.indices.max(by: { abs(v[$0]) < abs(v[$1]) }), v[big] < 0 { v = v.map { -$0 } }
-        axes += v
-        keptSum += max(0, values[index])
-      }
-      kept = total > 0 ? keptSum / total : 1
-      reduced = options.components
-    } else {
-      axes = []
-      reduced = dimension
-    }
-    self.axes = axes
-    varianceKept = kept
-    // Project every row.
-    var points = [Double]()
-    points.reserveCapacity(rows * (usePCA ? options.components : dimension))
-    var projected = [Double](repeating: 0, count: usePCA ? options.components : dimension)
-    for source in sources {
-      for r in 0..<(source.count / max(dimension, 1)) {
-        row(source, r, into: &buffer)
-        Codebook.project(buffer, mean: mean, axes: axes, reduced: projected.count, usePCA: usePCA, into: &projected)
-        points += projected
-      }
-    }
-    let k = min(options.clusters, max(rows, 1))
-    clusters = options.clusters
-    var best: (inertia: Double, centroids: [Double])? = nil
-    for restart in 0..<max(1, options.restarts) {
-      var generator = SplitMix64(seed: options.seed &* 0x9E37_79B9 &+ UInt64(restart) &+ 1)
-      let result = kMeans(points, rows: rows, dimension: projected.count, clusters: k,
-                          iterations: options.maximumIterations, generator: &generator)
-      if best == nil || result.inertia < best!.inertia { best = result }
-    }
+    let projection = Projection(fitting: sources, dimension: dimension, options: options)
+    self.init(projection, runs: projection.problem.restarts.map(projection.problem.run))
+  }
+
+  /// The codebook of `projection` with the centroids of the run of least
+  /// inertia among `runs` (the first of them on a tie), which are the runs
+  /// of `projection.problem`'s restarts in order.
+  public init(_ projection: Projection, runs: [ClusteringRun]) {
+    dimension = projection.dimension
+    normalizeRows = projection.normalizeRows
+    mean = projection.mean
+    axes = projection.axes
+    reduced = projection.reduced
+    clusters = projection.clusters
+    varianceKept = projection.varianceKept
+    var best: ClusteringRun? = nil
+    for run in runs where best == nil || run.inertia < best!.inertia { best = run }
     var centroids = best?.centroids ?? []
     // Fewer rows than clusters cannot happen (refused earlier); pad anyway.
-    while centroids.count < options.clusters * projected.count { centroids += [Double](repeating: .infinity, count: projected.count) }
+    while centroids.count < clusters * reduced { centroids += [Double](repeating: .infinity, count: reduced) }
     self.centroids = centroids
+  }
+
+  /// A codebook before its centroids: the normalization and PCA fitted on
+  /// the rows, and the rows projected for k-means (`problem`).
+  public struct Projection: Sendable {
+    public let dimension: Int
+    public let normalizeRows: Bool
+    public let mean: [Double]
+    public let axes: [Double]
+    public let reduced: Int
+    public let clusters: Int
+    public let varianceKept: Double
+    public let problem: ClusteringProblem
+
+    /// Fits the normalization and PCA on every row of `sources` (flat
+    /// row-major arrays of `dimension` columns), in order, and projects them.
+    public init(fitting sources: [[Float]], dimension: Int, options: DiscretizationOptions) {
+      self.dimension = dimension
+      normalizeRows = options.normalizeRows
+      let rows = sources.reduce(0) { $0 + $1.count / max(dimension, 1) }
+      func row(_ source: [Float], _ r: Int, into out: inout [Double]) {
+        var norm = 0.0
+        for j in 0..<dimension {
+          let v = Double(source[r * dimension + j])
+          out[j] = v
+          norm += v * v
+        }
+        if options.normalizeRows && norm > 0 {
+          let inverse = 1 / norm.squareRoot()
+          for j in 0..<dimension { out[j] *= inverse }
+        }
+      }
+      // Mean and covariance.
+      var mean = [Double](repeating: 0, count: dimension)
+      var buffer = [Double](repeating: 0, count: dimension)
+      for source in sources {
+        for r in 0..<(source.count / max(dimension, 1)) {
+          row(source, r, into: &buffer)
+          for j in 0..<dimension { mean[j] += buffer[j] }
+        }
+      }
+      for j in 0..<dimension { mean[j] /= Double(max(rows, 1)) }
+      self.mean = mean
+      let usePCA = options.components > 0 && options.components < dimension
+      var axes: [Double]
+      var kept = 1.0
+      if usePCA {
+        var covariance = [Double](repeating: 0, count: dimension * dimension)
+        for source in sources {
+          for r in 0..<(source.count / dimension) {
+            row(source, r, into: &buffer)
+            for i in 0..<dimension { buffer[i] -= mean[i] }
+            for i in 0..<dimension {
+              let bi = buffer[i]
+              for j in i..<dimension { covariance[i * dimension + j] += bi * buffer[j] }
+            }
+          }
+        }
+        for i in 0..<dimension { for j in 0..<i { covariance[i * dimension + j] = covariance[j * dimension + i] } }
+        let (values, vectors) = symmetricEigen(covariance, dimension)
+        let order = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+        let total = values.reduce(0) { $0 + max(0, $1) }
+        axes = []
+        var keptSum = 0.0
+        for index in order.prefix(options.components) {
+          var v = (0..<dimension).map { vectors[$0 * dimension + index] }
+          // Sign convention: the largest component is positive.
+          if let big = v.indices.max(by: { abs(v[$0]) < abs(v[$1]) }), v[big] < 0 { v = v.map { -$0 } }
+          axes += v
+          keptSum += max(0, values[index])
+        }
+        kept = total > 0 ? keptSum / total : 1
+      } else {
+        axes = []
+      }
+      self.axes = axes
+      varianceKept = kept
+      // Project every row.
+      var points = [Double]()
+      points.reserveCapacity(rows * (usePCA ? options.components : dimension))
+      var projected = [Double](repeating: 0, count: usePCA ? options.components : dimension)
+      for source in sources {
+        for r in 0..<(source.count / max(dimension, 1)) {
+          row(source, r, into: &buffer)
+          Codebook.project(buffer, mean: mean, axes: axes, reduced: projected.count, usePCA: usePCA, into: &projected)
+          points += projected
+        }
+      }
+      reduced = projected.count
+      clusters = options.clusters
+      problem = ClusteringProblem(points: points, rows: rows, dimension: projected.count,
+                                  clusters: min(options.clusters, max(rows, 1)), iterations: options.maximumIterations,
+                                  seed: options.seed, restarts: max(1, options.restarts))
+    }
   }
 
   static func project(_ x: [Double], mean: [Double], axes: [Double], reduced: Int, usePCA: Bool, into out: inout [Double]) {
@@ -193,6 +222,50 @@ private func distanceSquared(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Doub
     d2 += t * t
   }
   return d2
+}
+
+/// The k-means problem of one modality: its projected rows and the
+/// restarts to run. Each restart has its own seed, so restarts can run in
+/// any order or on any process and give the same centroids.
+public struct ClusteringProblem: Sendable {
+  /// `rows x dimension`, row-major.
+  public let points: [Double]
+  public let rows: Int, dimension: Int, clusters: Int, iterations: Int
+  public let seed: UInt64
+  /// The restarts, `0..<count`.
+  public let restarts: Range<Int>
+
+  public init(points: [Double], rows: Int, dimension: Int, clusters: Int, iterations: Int, seed: UInt64, restarts: Int) {
+    self.points = points
+    self.rows = rows
+    self.dimension = dimension
+    self.clusters = clusters
+    self.iterations = iterations
+    self.seed = seed
+    self.restarts = 0..<restarts
+  }
+
+  /// Restart `restart`: k-means++ seeding from its own stream, then Lloyd's
+  /// iterations.
+  public func run(_ restart: Int) -> ClusteringRun {
+    var generator = SplitMix64(seed: seed &* 0x9E37_79B9 &+ UInt64(restart) &+ 1)
+    let result = kMeans(points, rows: rows, dimension: dimension, clusters: clusters,
+                        iterations: iterations, generator: &generator)
+    return ClusteringRun(inertia: result.inertia, centroids: result.centroids)
+  }
+}
+
+/// The outcome of one k-means restart.
+public struct ClusteringRun: Sendable, Equatable {
+  /// Sum of squared distances from the rows to their centroids.
+  public let inertia: Double
+  /// `clusters x dimension`, row-major.
+  public let centroids: [Double]
+
+  public init(inertia: Double, centroids: [Double]) {
+    self.inertia = inertia
+    self.centroids = centroids
+  }
 }
 
 /// Lloyd's k-means with k-means++ seeding. Returns the centroids and the

@@ -67,6 +67,9 @@ public struct Estimation: Sendable {
   /// - Parameters:
   ///   - codes: take the single column of each modality as its codes
   ///     instead of clustering.
+  ///   - codebooks: the codebooks of x1 and x2, already fitted from
+  ///     `projections(data:options1:options2:)` of the same data and
+  ///     options (nil: fitted here).
   ///   - progress: called with a line before each long step.
   /// - Throws: `DataError.malformed` naming the dataset when a labeled
   ///   sample has one class, the label sets are disjoint, the feature widths
@@ -74,7 +77,7 @@ public struct Estimation: Sendable {
   ///   clusters than rows; `DataError.invalid` when the tables cannot be
   ///   fitted.
   public init(data: DatasetBundle, codes: Bool, options1: DiscretizationOptions, options2: DiscretizationOptions,
-              progress: ((String) -> Void)?) throws(DataError) {
+              codebooks: (Codebook, Codebook)? = nil, progress: ((String) -> Void)?) throws(DataError) {
     let set1 = Set(data.d1.labels), set2 = Set(data.d2.labels)
     for (dataset, set) in [(data.d1, set1), (data.d2, set2)] where set.count < 2 {
       throw .malformed(path: dataset.source, line: nil,
@@ -113,20 +116,16 @@ public struct Estimation: Sendable {
       codebook1 = nil
       codebook2 = nil
     } else {
-      guard data.d1.dimension1 == data.dm.dimension1, data.d2.dimension2 == data.dm.dimension2,
-        data.dl.map({ $0.dimension1 == data.dm.dimension1 && $0.dimension2 == data.dm.dimension2 }) ?? true
-      else {
-        throw .malformed(path: data.dm.source, line: nil,
-                         message: "the datasets disagree on the number of feature columns of a modality (x1: \(data.d1.dimension1) in \(data.d1.source), \(data.dm.dimension1) in \(data.dm.source); x2: \(data.d2.dimension2) in \(data.d2.source), \(data.dm.dimension2) in \(data.dm.source))")
+      let book1: Codebook, book2: Codebook
+      if let codebooks {
+        (book1, book2) = codebooks
+      } else {
+        let (projection1, projection2) = try Estimation.projections(data: data, options1: options1, options2: options2)
+        progress?("clustering modality x1 (\(data.d1.rows + data.dm.rows) rows)")
+        book1 = Codebook(projection1, runs: projection1.problem.restarts.map(projection1.problem.run))
+        progress?("clustering modality x2 (\(data.d2.rows + data.dm.rows) rows)")
+        book2 = Codebook(projection2, runs: projection2.problem.restarts.map(projection2.problem.run))
       }
-      for (name, source, total, k) in [("x1", data.d1.source, data.d1.rows + data.dm.rows, options1.clusters),
-                                       ("x2", data.d2.source, data.d2.rows + data.dm.rows, options2.clusters)] where k > total {
-        throw .malformed(path: source, line: nil, message: "--clusters \(k) is more than the \(total) rows of modality \(name)")
-      }
-      progress?("clustering modality x1 (\(data.d1.rows + data.dm.rows) rows)")
-      let book1 = Codebook(fitting: [data.d1.x1, data.dm.x1], dimension: data.d1.dimension1, options: options1)
-      progress?("clustering modality x2 (\(data.d2.rows + data.dm.rows) rows)")
-      let book2 = Codebook(fitting: [data.d2.x2, data.dm.x2], dimension: data.d2.dimension2, options: options2)
       code1 = (book1.encode(data.d1.x1), book1.encode(data.dm.x1), data.dl.map { book1.encode($0.x1) } ?? [])
       code2 = (book2.encode(data.d2.x2), book2.encode(data.dm.x2), data.dl.map { book2.encode($0.x2) } ?? [])
       alphabet1 = options1.clusters
@@ -146,6 +145,28 @@ public struct Estimation: Sendable {
     counts1 = sizes1
     counts2 = sizes2
     fit = try Estimation.fitJoint(coded)
+  }
+
+  /// The first stage of each modality's codebook (normalization, PCA, the
+  /// rows of D1 (D2) and DM projected), whose clustering restarts can then
+  /// run anywhere; `Codebook(_:runs:)` finishes them.
+  ///
+  /// - Throws: `DataError.malformed` when the feature widths disagree or a
+  ///   modality has fewer rows than clusters.
+  public static func projections(data: DatasetBundle, options1: DiscretizationOptions,
+                                 options2: DiscretizationOptions) throws(DataError) -> (Codebook.Projection, Codebook.Projection) {
+    guard data.d1.dimension1 == data.dm.dimension1, data.d2.dimension2 == data.dm.dimension2,
+      data.dl.map({ $0.dimension1 == data.dm.dimension1 && $0.dimension2 == data.dm.dimension2 }) ?? true
+    else {
+      throw .malformed(path: data.dm.source, line: nil,
+                       message: "the datasets disagree on the number of feature columns of a modality (x1: \(data.d1.dimension1) in \(data.d1.source), \(data.dm.dimension1) in \(data.dm.source); x2: \(data.d2.dimension2) in \(data.d2.source), \(data.dm.dimension2) in \(data.dm.source))")
+    }
+    for (name, source, total, k) in [("x1", data.d1.source, data.d1.rows + data.dm.rows, options1.clusters),
+                                     ("x2", data.d2.source, data.d2.rows + data.dm.rows, options2.clusters)] where k > total {
+      throw .malformed(path: source, line: nil, message: "--clusters \(k) is more than the \(total) rows of modality \(name)")
+    }
+    return (Codebook.Projection(fitting: [data.d1.x1, data.dm.x1], dimension: data.d1.dimension1, options: options1),
+            Codebook.Projection(fitting: [data.d2.x2, data.dm.x2], dimension: data.d2.dimension2, options: options2))
   }
 
   /// The maximum-likelihood joint of the counts of D1, D2 and DM.
