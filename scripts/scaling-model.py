@@ -5,9 +5,14 @@ measured on this machine.
 Measures (release build):
   1. one process, `estimate --example synergy --bootstrap M --checkpoint F
      --timing`: the cost of every job (replicate) and of the checkpoint
-     appends, and the serial part (reading, clustering, the point estimate);
+     appends, and the serial part of one process (reading, clustering, the
+     fit, the point estimate and the fit's G² p-value, output);
   2. `mpirun -np 2` of the same run: rank 0's time per result message
-     (receive, record, answer);
+     (receive, record, answer), the serial part of a run on several ranks
+     (what every rank waits for: reading, clustering with the k-means
+     restarts shared by the ranks, the fit, output) and rank 0's time on
+     the point estimate and the G² p-value, which it computes while the
+     other ranks start on the jobs;
   3. the round trip of messages of the work queue's sizes between two ranks
      (`scripts/mpi-pingpong.c`): over shared memory, over TCP on the
      loopback, and over TCP between two network namespaces (as
@@ -61,6 +66,8 @@ def measure_pidbounds(binary, replicates, work):
     return {
         "job_seconds": resampling["job_seconds"],
         "serial_seconds": timing["seconds"] - resampling["seconds"],
+        "serial_ranks_seconds": two["timing"]["seconds"] - r2["seconds"],
+        "point_seconds": r2.get("first_on_rank_0_seconds", 0.0),
         "checkpoint_seconds": resampling["checkpoint_seconds"],
         "checkpoint_flushes": resampling["checkpoint_flushes"],
         "checkpoint_records": resampling["checkpoint_records"],
@@ -200,6 +207,9 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
             t0 += handle / 2
             busy_msg += handle / 2
             send_chunk(rank, t0)
+    # Rank 0 computes the point estimate and the G² p-value while the
+    # others start on their first chunks.
+    t0 += m["point_seconds"]
     while events or next_job < jobs:
         if events and events[0][0] <= t0:
             _, _, rank, count = heapq.heappop(events)
@@ -265,7 +275,9 @@ def main():
     print(f"measured on this machine ({m['replicates']} replicates of estimate --example synergy):")
     print(f"  job cost: mean {mean * 1e3:.1f} ms, median {srt[len(srt) // 2] * 1e3:.1f} ms, "
           f"p90 {srt[int(0.9 * len(srt))] * 1e3:.1f} ms, max {srt[-1] * 1e3:.1f} ms ({len(costs)} jobs)")
-    print(f"  serial part (reading, clustering, point estimate): {m['serial_seconds']:.3f} s")
+    print(f"  serial part, one process (reading, clustering, fit, point estimate, G² p-value): {m['serial_seconds']:.3f} s")
+    print(f"  serial part on 2 ranks (reading, clustering shared by the ranks, fit): {m['serial_ranks_seconds']:.3f} s; "
+          f"rank 0's point estimate and G² p-value during the jobs: {m['point_seconds']:.3f} s")
     print(f"  rank 0 per result message: {m['message_seconds'] * 1e6:.0f} us; checkpoint: "
           f"{m['checkpoint_seconds']:.3f} s for {m['checkpoint_records']} records in {m['checkpoint_flushes']} appends "
           f"(fsync {fsync * 1e3:.2f} ms each, so {m['per_record'] * 1e6:.0f} us per record)")
@@ -286,9 +298,11 @@ def main():
     for b in [int(x) for x in args.replicates.split(",")]:
         for r in [int(x) for x in args.ranks.split(",")]:
             t, own, msg, ckpt, work_total = simulate(r, b, costs, m, round_trips, fsync, args.seed)
-            e = work_total / (r * t)
-            serial = m["serial_seconds"]
-            ew = (serial + work_total) / (r * (serial + t))
+            # The work of the phase on R ranks includes rank 0's point
+            # estimate; one process does it in its serial part.
+            e = (work_total + m["point_seconds"]) / (r * t)
+            serial = m["serial_ranks_seconds"]
+            ew = (m["serial_seconds"] + work_total) / (r * (serial + t))
             if ckpt / t > 0.8:
                 limit = f"the checkpoint writer busy {ckpt / t:.0%}"
             elif msg / t > 0.5:

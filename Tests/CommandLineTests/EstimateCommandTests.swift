@@ -283,6 +283,31 @@ struct BootstrapTests {
     }
   }
 
+  @Test("Clustered features: the k-means restarts shared by 2 and 3 ranks give the JSON of one process",
+        .enabled(if: MPITests.mpirunAvailable))
+  func clusteringOverRanks() throws {
+    // 5 restarts per modality: 10 restarts, uneven over 3 ranks. (On this
+    // example with 5 clusters the restarts end in different codebooks, so
+    // running a wrong restart changes the cluster sizes.)
+    let arguments = ["estimate", "--example", "synergy", "--clusters", "5", "--restarts", "5", "--seed", "7",
+                     "--sharp-nodes", "20", "--bootstrap", "6", "--format", "json"]
+    let plain = try Run.pidbounds(arguments)
+    #expect(plain.status == 0, "\(plain.stderr)")
+    func strip(_ json: JSON?) -> JSON? {
+      guard case .object(let members)? = json else { return nil }
+      return .object(members.filter { $0.0 != "ranks" && $0.0 != "timing" })
+    }
+    // Clustered (not given codes): the cluster sizes are part of the comparison.
+    #expect(plain.json?["discretization"]?["x1"]?["sizes"] != nil)
+    #expect(plain.json?["discretization"]?["x1"]?["method"] == nil)
+    for ranks in [2, 3] {
+      let run = try Run.pidbounds(arguments, mpiRanks: ranks, timeout: 300)
+      #expect(run.status == 0, "\(ranks) ranks: \(run.stderr)")
+      let same = strip(run.json) == strip(plain.json)
+      #expect(same, "\(ranks) ranks differ; cluster sizes \(String(describing: run.json?["discretization"])) against \(String(describing: plain.json?["discretization"]))")
+    }
+  }
+
   @Test("A data error under mpirun -np 2 ends every rank with one message", .enabled(if: MPITests.mpirunAvailable))
   func errorUnderMPI() throws {
     let dir = try data()
