@@ -10,7 +10,8 @@ Measures (release build):
   2. `mpirun -np 2` of the same run: rank 0's time per result message
      (receive, record, answer), the serial part of a run on several ranks
      (what every rank waits for: reading, clustering with the k-means
-     restarts shared by the ranks, the fit, output) and rank 0's time on
+     restarts shared by the ranks, the fit, output; on R ranks its
+     clustering scales with the restarts per rank) and rank 0's time on
      the point estimate and the G² p-value, which it computes while the
      other ranks start on the jobs;
   3. the round trip of messages of the work queue's sizes between two ranks
@@ -67,6 +68,7 @@ def measure_pidbounds(binary, replicates, work):
         "job_seconds": resampling["job_seconds"],
         "serial_seconds": timing["seconds"] - resampling["seconds"],
         "serial_ranks_seconds": two["timing"]["seconds"] - r2["seconds"],
+        "clustering_ranks_seconds": two["timing"].get("clustering_seconds", 0.0),
         "point_seconds": r2.get("first_on_rank_0_seconds", 0.0),
         "checkpoint_seconds": resampling["checkpoint_seconds"],
         "checkpoint_flushes": resampling["checkpoint_flushes"],
@@ -249,6 +251,17 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
     return t0, busy_own, busy_msg, busy_ckpt, sum(job_cost)
 
 
+RESTARTS = 8  # k-means restarts of the measured run: 4 per modality
+
+
+def serial_on(ranks, m):
+    """The serial part on `ranks` ranks: the 2-rank run's, with its
+    clustering scaled by the restarts per rank (ceil(8 / R) against 4)."""
+    clustering = m["clustering_ranks_seconds"]
+    per_rank = -(-RESTARTS // ranks) / -(-RESTARTS // 2)
+    return m["serial_ranks_seconds"] - clustering + clustering * per_rank
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build/release/pidbounds"))
@@ -276,7 +289,9 @@ def main():
     print(f"  job cost: mean {mean * 1e3:.1f} ms, median {srt[len(srt) // 2] * 1e3:.1f} ms, "
           f"p90 {srt[int(0.9 * len(srt))] * 1e3:.1f} ms, max {srt[-1] * 1e3:.1f} ms ({len(costs)} jobs)")
     print(f"  serial part, one process (reading, clustering, fit, point estimate, G² p-value): {m['serial_seconds']:.3f} s")
-    print(f"  serial part on 2 ranks (reading, clustering shared by the ranks, fit): {m['serial_ranks_seconds']:.3f} s; "
+    print(f"  serial part on 2 ranks (reading, clustering shared by the ranks, fit): {m['serial_ranks_seconds']:.3f} s, "
+          f"of which clustering {m['clustering_ranks_seconds']:.3f} s (its {RESTARTS} restarts shared by the ranks: "
+          f"{serial_on(256, m):.3f} s on 8 ranks or more); "
           f"rank 0's point estimate and G² p-value during the jobs: {m['point_seconds']:.3f} s")
     print(f"  rank 0 per result message: {m['message_seconds'] * 1e6:.0f} us; checkpoint: "
           f"{m['checkpoint_seconds']:.3f} s for {m['checkpoint_records']} records in {m['checkpoint_flushes']} appends "
@@ -301,7 +316,7 @@ def main():
             # The work of the phase on R ranks includes rank 0's point
             # estimate; one process does it in its serial part.
             e = (work_total + m["point_seconds"]) / (r * t)
-            serial = m["serial_ranks_seconds"]
+            serial = serial_on(r, m)
             ew = (m["serial_seconds"] + work_total) / (r * (serial + t))
             if ckpt / t > 0.8:
                 limit = f"the checkpoint writer busy {ckpt / t:.0%}"

@@ -148,11 +148,13 @@ struct EstimateCommand: ParsableCommand {
       let start = now()
       let interactive = !common.quiet && isatty(2) == 1 && communicator.isRoot
       // Rank 0 reads and discretizes; every rank receives the coded rows
-      // (or the error, so that all ranks fail together). With several
-      // ranks, the k-means restarts of the codebooks run on all of them.
+      // (or the error, so that all ranks fail together). The k-means
+      // restarts of the codebooks run on all ranks.
       var loaded: DatasetBundle? = nil
       var codebooks: (Codebook, Codebook)? = nil
-      if communicator.size > 1 && !codes {
+      var clusteringSeconds: Double? = nil
+      if !codes {
+        let clusteringStart = now()
         var projections: (Codebook.Projection, Codebook.Projection)? = nil
         let problems = try communicator.fromRoot {
           let data = try loadDatasets()
@@ -161,7 +163,8 @@ struct EstimateCommand: ParsableCommand {
             data: data, options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters))
           projections = fitted
           if interactive {
-            writeStandardError("\rclustering modalities x1 and x2 over \(communicator.size) ranks\u{1B}[K")
+            let over = communicator.size > 1 ? " over \(communicator.size) ranks" : ""
+            writeStandardError("\rclustering modalities x1 and x2 (\(fitted.0.problem.rows) and \(fitted.1.problem.rows) rows)\(over)\u{1B}[K")
           }
           return ClusteringOverRanks.bytes(fitted)
         }
@@ -173,6 +176,7 @@ struct EstimateCommand: ParsableCommand {
           if let projections { codebooks = try clustering.codebooks(projections, gathered: gathered) }
           return []
         }
+        clusteringSeconds = now() - clusteringStart
       }
       var estimation: Estimation? = nil
       let shared = try communicator.fromRoot {
@@ -326,7 +330,9 @@ struct EstimateCommand: ParsableCommand {
         report[index].1 = .object(members)
       }
       if timing {
-        report.append(("timing", .object([("seconds", .number(now() - start))] + (jobs > 0 ? [("resampling", costs.json)] : []))))
+        report.append(("timing", .object(
+          [("seconds", .number(now() - start))] + (clusteringSeconds.map { [("clustering_seconds", .number($0))] } ?? [])
+            + (jobs > 0 ? [("resampling", costs.json)] : []))))
       }
       try common.emit(.object(report), table: Report.estimateTable)
     }
