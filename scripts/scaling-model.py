@@ -318,14 +318,18 @@ def main():
             e = (work_total + m["point_seconds"]) / (r * t)
             serial = serial_on(r, m)
             ew = (m["serial_seconds"] + work_total) / (r * (serial + t))
+            # Where the whole run loses against R x one rank: the serial part,
+            # and the phase's time beyond an even share of its work (the last
+            # jobs, rank 0's late start, waiting for answers).
+            tail = t - (work_total + m["point_seconds"]) / r
             if ckpt / t > 0.8:
                 limit = f"the checkpoint writer busy {ckpt / t:.0%}"
             elif msg / t > 0.5:
                 limit = f"rank 0 busy {msg / t:.0%} with messages"
-            elif ew < 0.9 and serial > 0.1 * t:
-                limit = f"serial part {serial:.2f} s against {t:.2f} s of resampling"
-            elif e < 0.9:
-                limit = f"the last chunks (tail {t - work_total / r:.2f} s)"
+            elif ew < 0.9 and serial >= tail:
+                limit = f"serial part {serial:.3f} s against {t:.2f} s of resampling"
+            elif ew < 0.9 or e < 0.9:
+                limit = f"the end of the phase: {tail:.3f} s beyond an even share of {t - tail:.3f} s"
             else:
                 limit = "-"
             print(f"| {r} | {b} | {e:.3f} | {ew:.3f} | {own / t:.0%} / {msg / t:.0%}; {ckpt / t:.0%} | {limit} |")
