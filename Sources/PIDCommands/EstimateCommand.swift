@@ -152,13 +152,15 @@ struct EstimateCommand: ParsableCommand {
       // restarts of the codebooks run on all ranks.
       var loaded: DatasetBundle? = nil
       var codebooks: (Codebook, Codebook)? = nil
-      var clusteringSeconds: Double? = nil
+      // Rank 0's time on the clustering stage, and on its own restarts.
+      var clusteringSeconds: (whole: Double, restarts: Double)? = nil
       if !codes {
-        let clusteringStart = now()
+        var clusteringStart = now()
         var projections: (Codebook.Projection, Codebook.Projection)? = nil
         let problems = try communicator.fromRoot {
           let data = try loadDatasets()
           loaded = data
+          clusteringStart = now()
           let fitted = try Estimation.projections(
             data: data, options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters))
           projections = fitted
@@ -166,17 +168,22 @@ struct EstimateCommand: ParsableCommand {
             let over = communicator.size > 1 ? " over \(communicator.size) ranks" : ""
             writeStandardError("\rclustering modalities x1 and x2 (\(fitted.0.problem.rows) and \(fitted.1.problem.rows) rows)\(over)\u{1B}[K")
           }
-          return ClusteringOverRanks.bytes(fitted)
+          return communicator.usesMPI ? ClusteringOverRanks.bytes(fitted) : []
         }
-        guard let clustering = ClusteringOverRanks(bytes: problems) else {
+        // Rank 0 keeps its own problems; the others decode rank 0's.
+        guard let clustering = projections.map({ ClusteringOverRanks(problems: [$0.0.problem, $0.1.problem]) })
+          ?? ClusteringOverRanks(bytes: problems)
+        else {
           throw Failure("rank \(communicator.rank) received malformed clustering problems", status: .software)
         }
+        let restartsStart = now()
         let gathered = try clustering.gatherRuns(communicator)
+        let restartsSeconds = now() - restartsStart
         _ = try communicator.fromRoot {
           if let projections { codebooks = try clustering.codebooks(projections, gathered: gathered) }
           return []
         }
-        clusteringSeconds = now() - clusteringStart
+        clusteringSeconds = (now() - clusteringStart, restartsSeconds)
       }
       var estimation: Estimation? = nil
       let shared = try communicator.fromRoot {
@@ -331,7 +338,10 @@ struct EstimateCommand: ParsableCommand {
       }
       if timing {
         report.append(("timing", .object(
-          [("seconds", .number(now() - start))] + (clusteringSeconds.map { [("clustering_seconds", .number($0))] } ?? [])
+          [("seconds", .number(now() - start))]
+            + (clusteringSeconds.map {
+              [("clustering", .object([("seconds", .number($0.whole)), ("restarts_seconds", .number($0.restarts))]))]
+            } ?? [])
             + (jobs > 0 ? [("resampling", costs.json)] : []))))
       }
       try common.emit(.object(report), table: Report.estimateTable)

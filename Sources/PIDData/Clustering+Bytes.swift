@@ -13,13 +13,17 @@ extension ClusteringProblem {
     return littleEndianBytes(words)
   }
 
-  /// Decodes `bytes`; nil when they are not the form of a problem.
+  /// Decodes `bytes`; nil when they are not the form of a problem that can
+  /// run: at least one restart, `1 ... rows` clusters (1 with no rows), at
+  /// least one coordinate, and exactly `rows x dimension` points.
   public init?(bytes: [UInt8]) {
     guard let words = wordsFromLittleEndian(bytes), words.count >= 6 else { return nil }
     let limit = UInt64(Int32.max)
     guard words[0] <= limit, words[1] <= limit, words[2] <= limit, words[3] <= limit, words[5] <= limit else { return nil }
-    let rows = Int(words[0]), dimension = Int(words[1])
-    guard words.count == 6 + rows * dimension else { return nil }
+    let rows = Int(words[0]), dimension = Int(words[1]), clusters = Int(words[2])
+    guard words[5] >= 1, dimension >= 1, clusters >= 1, clusters <= max(rows, 1),
+      words.count - 6 == rows * dimension
+    else { return nil }
     self.init(points: words[6...].map(Double.init(bitPattern:)), rows: rows, dimension: dimension,
               clusters: Int(words[2]), iterations: Int(words[3]), seed: words[4], restarts: Int(words[5]))
   }
@@ -38,9 +42,10 @@ extension ClusteringRun {
     return littleEndianBytes(words)
   }
 
-  /// Decodes the form of `bytes(_:)`; nil when malformed.
+  /// Decodes the form of `bytes(_:)`; nil when malformed (a count or a
+  /// length beyond the bytes, or bytes left over).
   public static func runs(bytes: [UInt8]) -> [ClusteringRun]? {
-    guard let words = wordsFromLittleEndian(bytes), let count = words.first, count <= UInt64(words.count) else { return nil }
+    guard let words = wordsFromLittleEndian(bytes), let count = words.first, count <= UInt64(words.count / 2) else { return nil }
     var runs: [ClusteringRun] = []
     var offset = 1
     for _ in 0..<Int(count) {

@@ -50,8 +50,11 @@ public struct Codebook: Sendable {
 
   /// The codebook of `projection` with the centroids of the run of least
   /// inertia among `runs` (the first of them on a tie), which are the runs
-  /// of `projection.problem`'s restarts in order.
+  /// of `projection.problem`'s restarts in order: at least one (a
+  /// precondition; callers holding runs from elsewhere check them first,
+  /// as `ClusteringProblem.accepts` does).
   public init(_ projection: Projection, runs: [ClusteringRun]) {
+    precondition(!runs.isEmpty, "Codebook: no k-means run")
     dimension = projection.dimension
     normalizeRows = projection.normalizeRows
     mean = projection.mean
@@ -61,7 +64,7 @@ public struct Codebook: Sendable {
     varianceKept = projection.varianceKept
     var best: ClusteringRun? = nil
     for run in runs where best == nil || run.inertia < best!.inertia { best = run }
-    var centroids = best?.centroids ?? []
+    var centroids = best!.centroids
     // Fewer rows than clusters cannot happen (refused earlier); pad anyway.
     while centroids.count < clusters * reduced { centroids += [Double](repeating: .infinity, count: reduced) }
     self.centroids = centroids
@@ -243,6 +246,14 @@ public struct ClusteringProblem: Sendable {
     self.iterations = iterations
     self.seed = seed
     self.restarts = 0..<restarts
+  }
+
+  /// Whether `run` can be a run of this problem: `clusters x dimension`
+  /// finite centroids (none without rows) and a finite, non-negative
+  /// inertia.
+  public func accepts(_ run: ClusteringRun) -> Bool {
+    run.centroids.count == (rows > 0 ? clusters * dimension : 0) && run.inertia >= 0 && run.inertia.isFinite
+      && run.centroids.allSatisfy(\.isFinite)
   }
 
   /// Restart `restart`: k-means++ seeding from its own stream, then Lloyd's

@@ -69,7 +69,8 @@ public struct Estimation: Sendable {
   ///     instead of clustering.
   ///   - codebooks: the codebooks of x1 and x2, already fitted from
   ///     `projections(data:options1:options2:)` of the same data and
-  ///     options (nil: fitted here).
+  ///     options (nil: fitted here); `DataError.invalid` when their feature
+  ///     widths or cluster counts are not those of the data and options.
   ///   - progress: called with a line before each long step.
   /// - Throws: `DataError.malformed` naming the dataset when a labeled
   ///   sample has one class, the label sets are disjoint, the feature widths
@@ -78,16 +79,8 @@ public struct Estimation: Sendable {
   ///   fitted.
   public init(data: DatasetBundle, codes: Bool, options1: DiscretizationOptions, options2: DiscretizationOptions,
               codebooks: (Codebook, Codebook)? = nil, progress: ((String) -> Void)?) throws(DataError) {
-    let set1 = Set(data.d1.labels), set2 = Set(data.d2.labels)
-    for (dataset, set) in [(data.d1, set1), (data.d2, set2)] where set.count < 2 {
-      throw .malformed(path: dataset.source, line: nil,
-                       message: "only one class (\(set.first ?? "")) among the labels; at least two are needed")
-    }
-    guard !set1.isDisjoint(with: set2) else {
-      throw .malformed(path: data.d1.source, line: nil,
-                       message: "disjoint label sets with \(data.d2.source); the labels must be the same classes")
-    }
-    var all = set1.union(set2)
+    try Estimation.checkLabels(data)
+    var all = Set(data.d1.labels).union(data.d2.labels)
     if let dl = data.dl { all.formUnion(dl.labels) }
     labels = all.sorted { a, b in
       if let x = Double(a), let y = Double(b), x != y { return x < y }
@@ -116,9 +109,15 @@ public struct Estimation: Sendable {
       codebook1 = nil
       codebook2 = nil
     } else {
+      try Estimation.checkWidths(data)
       let book1: Codebook, book2: Codebook
       if let codebooks {
         (book1, book2) = codebooks
+        guard book1.dimension == data.d1.dimension1, book2.dimension == data.d2.dimension2,
+          book1.clusters == options1.clusters, book2.clusters == options2.clusters
+        else {
+          throw .invalid(message: "the codebooks given (\(book1.dimension) and \(book2.dimension) features, \(book1.clusters) and \(book2.clusters) clusters) do not match the data (\(data.d1.dimension1) and \(data.d2.dimension2) features) and options (\(options1.clusters) and \(options2.clusters) clusters)")
+        }
       } else {
         let (projection1, projection2) = try Estimation.projections(data: data, options1: options1, options2: options2)
         progress?("clustering modality x1 (\(data.d1.rows + data.dm.rows) rows)")
@@ -151,22 +150,43 @@ public struct Estimation: Sendable {
   /// rows of D1 (D2) and DM projected), whose clustering restarts can then
   /// run anywhere; `Codebook(_:runs:)` finishes them.
   ///
-  /// - Throws: `DataError.malformed` when the feature widths disagree or a
-  ///   modality has fewer rows than clusters.
+  /// - Throws: `DataError.malformed` as `init` does for the labels, the
+  ///   feature widths and a modality with fewer rows than clusters (in that
+  ///   order).
   public static func projections(data: DatasetBundle, options1: DiscretizationOptions,
                                  options2: DiscretizationOptions) throws(DataError) -> (Codebook.Projection, Codebook.Projection) {
-    guard data.d1.dimension1 == data.dm.dimension1, data.d2.dimension2 == data.dm.dimension2,
-      data.dl.map({ $0.dimension1 == data.dm.dimension1 && $0.dimension2 == data.dm.dimension2 }) ?? true
-    else {
-      throw .malformed(path: data.dm.source, line: nil,
-                       message: "the datasets disagree on the number of feature columns of a modality (x1: \(data.d1.dimension1) in \(data.d1.source), \(data.dm.dimension1) in \(data.dm.source); x2: \(data.d2.dimension2) in \(data.d2.source), \(data.dm.dimension2) in \(data.dm.source))")
-    }
+    try checkLabels(data)
+    try checkWidths(data)
     for (name, source, total, k) in [("x1", data.d1.source, data.d1.rows + data.dm.rows, options1.clusters),
                                      ("x2", data.d2.source, data.d2.rows + data.dm.rows, options2.clusters)] where k > total {
       throw .malformed(path: source, line: nil, message: "--clusters \(k) is more than the \(total) rows of modality \(name)")
     }
     return (Codebook.Projection(fitting: [data.d1.x1, data.dm.x1], dimension: data.d1.dimension1, options: options1),
             Codebook.Projection(fitting: [data.d2.x2, data.dm.x2], dimension: data.d2.dimension2, options: options2))
+  }
+
+  /// Refuses a labeled sample with one class, and label sets of D1 and D2
+  /// with no class in common.
+  static func checkLabels(_ data: DatasetBundle) throws(DataError) {
+    let set1 = Set(data.d1.labels), set2 = Set(data.d2.labels)
+    for (dataset, set) in [(data.d1, set1), (data.d2, set2)] where set.count < 2 {
+      throw .malformed(path: dataset.source, line: nil,
+                       message: "only one class (\(set.first ?? "")) among the labels; at least two are needed")
+    }
+    guard !set1.isDisjoint(with: set2) else {
+      throw .malformed(path: data.d1.source, line: nil,
+                       message: "disjoint label sets with \(data.d2.source); the labels must be the same classes")
+    }
+  }
+
+  /// Refuses datasets that disagree on the feature width of a modality.
+  static func checkWidths(_ data: DatasetBundle) throws(DataError) {
+    guard data.d1.dimension1 == data.dm.dimension1, data.d2.dimension2 == data.dm.dimension2,
+      data.dl.map({ $0.dimension1 == data.dm.dimension1 && $0.dimension2 == data.dm.dimension2 }) ?? true
+    else {
+      throw .malformed(path: data.dm.source, line: nil,
+                       message: "the datasets disagree on the number of feature columns of a modality (x1: \(data.d1.dimension1) in \(data.d1.source), \(data.dm.dimension1) in \(data.dm.source); x2: \(data.d2.dimension2) in \(data.d2.source), \(data.dm.dimension2) in \(data.dm.source))")
+    }
   }
 
   /// The maximum-likelihood joint of the counts of D1, D2 and DM.

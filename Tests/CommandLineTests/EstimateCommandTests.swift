@@ -135,6 +135,22 @@ struct EstimateCommandTests {
     #expect(run.status == 65)
     #expect(run.stderr.contains("--clusters 20 is more than the 10 rows of modality x1"), "\(run.stderr)")
   }
+
+  @Test("Labels are checked before clusters: one class and too few rows reports the one class, plainly and on 2 ranks")
+  func labelsBeforeClusters() throws {
+    let d1 = csv(["x1", "y"], 5) { i in [String(i), "a"] }
+    let d2 = csv(["x2", "y"], 5) { i in [String(i), i % 2 == 0 ? "a" : "b"] }
+    let dm = csv(["x1", "x2"], 5) { i in [String(i), String(i)] }
+    let dir = try scratch(["d1.csv": d1, "d2.csv": d2, "dm.csv": dm])
+    let arguments = ["estimate", "--x1y", dir + "/d1.csv", "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--format", "json"]
+    var runs = [try Run.pidbounds(arguments)]
+    if MPITests.mpirunAvailable { runs.append(try Run.pidbounds(arguments, mpiRanks: 2)) }
+    for run in runs {
+      #expect(run.status == 65)
+      #expect(run.stderr.contains("only one class (a)"), "\(run.stderr)")
+      #expect(run.stderr.split(separator: "\n").filter { $0.contains("pidbounds: error") }.count == 1, "\(run.stderr)")
+    }
+  }
 }
 
 /// The bytes of a version-1 `.npy` file of `<f8` values (or another dtype

@@ -51,7 +51,30 @@ struct ClusteringTests {
     #expect(ClusteringProblem(bytes: Array(problem.bytes.dropLast(3))) == nil)
     #expect(ClusteringProblem(bytes: []) == nil)
 
+    // Problems that cannot run: no restart, no cluster, more clusters than
+    // rows, no coordinate.
+    func variant(rows: Int, dimension: Int, clusters: Int, restarts: Int) -> [UInt8] {
+      ClusteringProblem(points: [Double](repeating: 0.5, count: rows * dimension), rows: rows, dimension: dimension,
+                        clusters: clusters, iterations: 10, seed: 1, restarts: restarts).bytes
+    }
+    #expect(ClusteringProblem(bytes: variant(rows: 4, dimension: 2, clusters: 2, restarts: 1)) != nil)
+    #expect(ClusteringProblem(bytes: variant(rows: 4, dimension: 2, clusters: 2, restarts: 0)) == nil)
+    #expect(ClusteringProblem(bytes: variant(rows: 4, dimension: 2, clusters: 0, restarts: 1)) == nil)
+    #expect(ClusteringProblem(bytes: variant(rows: 4, dimension: 2, clusters: 5, restarts: 1)) == nil)
+    #expect(ClusteringProblem(bytes: variant(rows: 4, dimension: 0, clusters: 2, restarts: 1)) == nil)
+    // Rows beyond the bytes (a huge count) are refused, not allocated.
+    var huge = variant(rows: 4, dimension: 2, clusters: 2, restarts: 1)
+    huge.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(Int32.max).littleEndian) { Array($0) })
+    #expect(ClusteringProblem(bytes: huge) == nil)
+
     let runs = [problem.run(0), problem.run(1)]
+    #expect(runs.allSatisfy(problem.accepts))
+    #expect(!problem.accepts(ClusteringRun(inertia: runs[0].inertia, centroids: Array(runs[0].centroids.dropLast()))))
+    #expect(!problem.accepts(ClusteringRun(inertia: -1, centroids: runs[0].centroids)))
+    #expect(!problem.accepts(ClusteringRun(inertia: runs[0].inertia, centroids: [.nan] + runs[0].centroids.dropFirst())))
+    var manyRuns = ClusteringRun.bytes(runs)
+    manyRuns.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64.max.littleEndian) { Array($0) })
+    #expect(ClusteringRun.runs(bytes: manyRuns) == nil)
     #expect(ClusteringRun.runs(bytes: ClusteringRun.bytes(runs)) == runs)
     #expect(ClusteringRun.runs(bytes: ClusteringRun.bytes([])) == [])
     #expect(ClusteringRun.runs(bytes: Array(ClusteringRun.bytes(runs).dropLast(8))) == nil)
