@@ -24,7 +24,8 @@ event by event (rank 0 hands out chunks of `clamp(pending / (4 R), 1, 8)`
 jobs, two ahead per worker, answers each result, computes jobs itself only
 while no result waits, chunks hold two jobs or more (or R = 2) and answering takes at
 most half of its time, hands results to the checkpoint writer thread every
-0.5 s or 1,000 records and waits for its last append) for 2 to 1,024
+0.5 s or 1,000 records, and whenever it is idle once no job is left to hand
+out, and waits for its last append) for 2 to 1,024
 ranks and B = 1,000 to 100,000, job costs drawn from the measured ones, and
 prints the predicted efficiency with where the time goes.
 
@@ -239,8 +240,9 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
             unsaved += 1
         else:
             t0 = max(t0, events[0][0])
-        if unsaved and (t0 - last_save >= 0.5 or unsaved >= 1000):
-            # Handed to the writer thread, which appends in the background.
+        if unsaved and (t0 - last_save >= 0.5 or unsaved >= 1000 or (next_job >= jobs and writer_free <= t0)):
+            # Handed to the writer thread, which appends in the background
+            # (once no job is left to hand out, whenever it is idle).
             c = fsync + per_record * unsaved
             writer_free = max(writer_free, t0) + c
             busy_ckpt += c

@@ -112,6 +112,8 @@ final class CheckpointWriter: @unchecked Sendable {
   private var joined = false
   private var failure: Error? = nil
   private var appends = 0, records = 0, seconds = 0.0
+  /// Whether the thread is appending a batch now.
+  private var appending = false
 
   /// Starts the thread.
   ///
@@ -152,6 +154,14 @@ final class CheckpointWriter: @unchecked Sendable {
     pthread_cond_broadcast(changed)
   }
 
+  /// Whether everything submitted so far is appended (nothing queued, no
+  /// append under way): records submitted now would start at once.
+  var isIdle: Bool {
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    return queue.isEmpty && !appending
+  }
+
   /// Waits until everything submitted is appended, then stops the thread.
   ///
   /// - Returns: the appends made, the records they held and the thread's
@@ -189,12 +199,14 @@ final class CheckpointWriter: @unchecked Sendable {
       if queue.isEmpty || failure != nil { break }
       let batch = queue.sorted { $0.0 < $1.0 }
       queue.removeAll(keepingCapacity: true)
+      appending = true
       pthread_mutex_unlock(lock)
       let started = now()
       var error: Error? = nil
       do { try checkpoint.append(batch) } catch let thrown { error = thrown }
       let spent = now() - started
       pthread_mutex_lock(lock)
+      appending = false
       appends += 1
       records += error == nil ? batch.count : 0
       seconds += spent

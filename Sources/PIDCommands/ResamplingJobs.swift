@@ -243,9 +243,15 @@ private struct Coordinator {
   /// append, which rank 0 waits for (about 10 µs a record).
   static let appendBatch = 1_000
 
+  /// Hands finished jobs to the writer every half second, once
+  /// `appendBatch` are waiting, and, once no job is left to hand out,
+  /// whenever the writer is idle: the last append, which rank 0 waits for,
+  /// then holds only the results of its last moments instead of up to
+  /// `appendBatch`, without more appends (and `fsync`s) during the run.
   mutating func save(_ writer: CheckpointWriter?, force: Bool) throws {
     guard let writer, !unsaved.isEmpty,
-      force || now() - lastSave >= 0.5 || unsaved.count >= Self.appendBatch else { return }
+      force || now() - lastSave >= 0.5 || unsaved.count >= Self.appendBatch || (pending.isEmpty && writer.isIdle)
+    else { return }
     try writer.submit(unsaved)
     unsaved.removeAll()
     lastSave = now()
