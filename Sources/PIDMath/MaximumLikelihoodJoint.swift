@@ -262,17 +262,23 @@ struct EMFitter {
     accumulatePairwiseSums(r, n1: n1, n2: n2, k: k, into: &m12, &m1y, &m2y)
     var value = 0.0
     func ratios(_ counts: [Double], _ m: [Double], _ w: inout [Double]) {
-      for i in counts.indices {
-        if counts[i] > 0 {
-          w[i] = counts[i] / m[i]
-          if likelihood {
-            value += counts[i] * Double.log(m[i])
-          } else if !(m[i] > 0 && m[i].isFinite) {
-            // log(0) = −∞, log of NaN is NaN (both end as −∞ below).
-            value = -.infinity
+      counts.withUnsafeBufferPointer { n in
+        m.withUnsafeBufferPointer { m in
+          w.withUnsafeMutableBufferPointer { w in
+            for i in 0..<n.count {
+              if n[i] > 0 {
+                w[i] = n[i] / m[i]
+                if likelihood {
+                  value += n[i] * Double.log(m[i])
+                } else if !(m[i] > 0 && m[i].isFinite) {
+                  // log(0) = −∞, log of NaN is NaN (both end as −∞ below).
+                  value = -.infinity
+                }
+              } else {
+                w[i] = 0
+              }
+            }
           }
-        } else {
-          w[i] = 0
         }
       }
     }
@@ -290,33 +296,52 @@ struct EMFitter {
   /// One EM step from the last evaluated point `r` into `next`
   /// (normalized).
   func step(_ r: [Double], into next: inout [Double]) {
-    var sum = 0.0
-    for a in 0..<n1 {
-      for b in 0..<n2 {
-        let base = (a * n2 + b) * k
-        let wm = w12[a * n2 + b]
-        for y in 0..<k {
-          let x = r[base + y]
-          let v = x > 0 ? x * (w1y[a * k + y] + w2y[b * k + y] + wm) / total : 0
-          next[base + y] = v
-          sum += v
+    precondition(r.count == n1 * n2 * k && next.count == r.count)
+    let n1 = self.n1, n2 = self.n2, k = self.k, total = self.total
+    r.withUnsafeBufferPointer { r in
+      next.withUnsafeMutableBufferPointer { next in
+        w1y.withUnsafeBufferPointer { w1y in
+          w2y.withUnsafeBufferPointer { w2y in
+            w12.withUnsafeBufferPointer { w12 in
+              var sum = 0.0
+              for a in 0..<n1 {
+                for b in 0..<n2 {
+                  let base = (a &* n2 &+ b) &* k
+                  let wm = w12[a &* n2 &+ b]
+                  for y in 0..<k {
+                    let x = r[base &+ y]
+                    let v = x > 0 ? x * (w1y[a &* k &+ y] + w2y[b &* k &+ y] + wm) / total : 0
+                    next[base &+ y] = v
+                    sum += v
+                  }
+                }
+              }
+              if sum > 0 { for c in 0..<next.count { next[c] /= sum } }
+            }
+          }
         }
       }
     }
-    if sum > 0 { for c in next.indices { next[c] /= sum } }
   }
 
   /// `max_c g_c − N` at the last evaluated point, over every cell, and the
   /// cell where it is reached.
   func certificate() -> (value: Double, cell: Int) {
+    let n1 = self.n1, n2 = self.n2, k = self.k
     var largest = -Double.infinity, cell = 0
-    for a in 0..<n1 {
-      for b in 0..<n2 {
-        for y in 0..<k {
-          let g = gradient(a, b, y)
-          if g > largest {
-            largest = g
-            cell = (a * n2 + b) * k + y
+    w1y.withUnsafeBufferPointer { w1y in
+      w2y.withUnsafeBufferPointer { w2y in
+        w12.withUnsafeBufferPointer { w12 in
+          for a in 0..<n1 {
+            for b in 0..<n2 {
+              for y in 0..<k {
+                let g = w1y[a &* k &+ y] + w2y[b &* k &+ y] + w12[a &* n2 &+ b]
+                if g > largest {
+                  largest = g
+                  cell = (a &* n2 &+ b) &* k &+ y
+                }
+              }
+            }
           }
         }
       }
@@ -425,23 +450,37 @@ struct EMFitter {
       let value2 = evaluate(r2)
       iterations += 2
       var ss = 0.0, vv = 0.0
-      for c in r.indices {
-        let s = r1[c] - r[c]
-        let v = r2[c] - 2 * r1[c] + r[c]
-        ss += s * s
-        vv += v * v
+      r.withUnsafeBufferPointer { r in
+        r1.withUnsafeBufferPointer { r1 in
+          r2.withUnsafeBufferPointer { r2 in
+            for c in 0..<r.count {
+              let s = r1[c] - r[c]
+              let v = r2[c] - 2 * r1[c] + r[c]
+              ss += s * s
+              vv += v * v
+            }
+          }
+        }
       }
       var accepted = false
       if vv > 0 && value1.isFinite && value2.isFinite {
         var alpha = min(-1, -(ss / vv).squareRoot())
         for attempt in 0..<12 {
           var negative = false
-          for c in r.indices {
-            let s = r1[c] - r[c]
-            let v = r2[c] - 2 * r1[c] + r[c]
-            let x = r[c] - 2 * alpha * s + alpha * alpha * v
-            if x < 0 { negative = true; break }
-            candidate[c] = x
+          r.withUnsafeBufferPointer { r in
+            r1.withUnsafeBufferPointer { r1 in
+              r2.withUnsafeBufferPointer { r2 in
+                candidate.withUnsafeMutableBufferPointer { candidate in
+                  for c in 0..<r.count {
+                    let s = r1[c] - r[c]
+                    let v = r2[c] - 2 * r1[c] + r[c]
+                    let x = r[c] - 2 * alpha * s + alpha * alpha * v
+                    if x < 0 { negative = true; break }
+                    candidate[c] = x
+                  }
+                }
+              }
+            }
           }
           if !negative { break }
           alpha = attempt < 10 ? (alpha - 1) / 2 : -1

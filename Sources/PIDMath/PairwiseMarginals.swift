@@ -88,16 +88,28 @@ func pairwiseSums(_ r: [Double], n1: Int, n2: Int, k: Int) -> (x1x2: [Double], x
 /// `pairwiseSums` into existing buffers of the right sizes (no allocation).
 func accumulatePairwiseSums(_ r: [Double], n1: Int, n2: Int, k: Int,
                             into x1x2: inout [Double], _ x1y: inout [Double], _ x2y: inout [Double]) {
-  for i in x1x2.indices { x1x2[i] = 0 }
-  for i in x1y.indices { x1y[i] = 0 }
-  for i in x2y.indices { x2y[i] = 0 }
-  for a in 0..<n1 {
-    for b in 0..<n2 {
-      for y in 0..<k {
-        let x = r[(a * n2 + b) * k + y]
-        x1x2[a * n2 + b] += x
-        x1y[a * k + y] += x
-        x2y[b * k + y] += x
+  precondition(r.count == n1 * n2 * k && x1x2.count == n1 * n2 && x1y.count == n1 * k && x2y.count == n2 * k)
+  r.withUnsafeBufferPointer { R in
+    x1x2.withUnsafeMutableBufferPointer { P12 in
+      x1y.withUnsafeMutableBufferPointer { P1 in
+        x2y.withUnsafeMutableBufferPointer { P2 in
+          P12.update(repeating: 0)
+          P1.update(repeating: 0)
+          P2.update(repeating: 0)
+          var c = 0
+          for a in 0..<n1 {
+            for b in 0..<n2 {
+              let pair = a &* n2 &+ b
+              for y in 0..<k {
+                let x = R[c]
+                P12[pair] += x
+                P1[a &* k &+ y] += x
+                P2[b &* k &+ y] += x
+                c &+= 1
+              }
+            }
+          }
+        }
       }
     }
   }
