@@ -323,8 +323,8 @@ def main():
             serial = serial_on(r, m)
             ew = (m["serial_seconds"] + work_total) / (r * (serial + t))
             # Where the whole run loses against R x one rank: the serial part,
-            # and the phase's time beyond an even share of its work (the last
-            # jobs, rank 0's late start, waiting for answers).
+            # and the phase's time beyond an even share of its work (ranks
+            # waiting for rank 0 at the start or for answers, the last jobs).
             tail = t - (work_total + m["point_seconds"]) / r
             if ckpt / t > 0.8:
                 limit = f"the checkpoint writer busy {ckpt / t:.0%}"
@@ -333,7 +333,7 @@ def main():
             elif ew < 0.9 and serial >= tail:
                 limit = f"serial part {serial:.3f} s against {t:.2f} s of resampling"
             elif ew < 0.9 or e < 0.9:
-                limit = f"the end of the phase: {tail:.3f} s beyond an even share of {t - tail:.3f} s"
+                limit = f"the phase {tail:.3f} s beyond an even share of {t - tail:.3f} s"
             else:
                 limit = "-"
             print(f"| {r} | {b} | {e:.3f} | {ew:.3f} | {own / t:.0%} / {msg / t:.0%}; {ckpt / t:.0%} | {limit} |")
