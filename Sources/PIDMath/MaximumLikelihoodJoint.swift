@@ -450,16 +450,12 @@ struct EMFitter {
       let value2 = evaluate(r2)
       iterations += 2
       var ss = 0.0, vv = 0.0
-      r.withUnsafeBufferPointer { r in
-        r1.withUnsafeBufferPointer { r1 in
-          r2.withUnsafeBufferPointer { r2 in
-            for c in 0..<r.count {
-              let s = r1[c] - r[c]
-              let v = r2[c] - 2 * r1[c] + r[c]
-              ss += s * s
-              vv += v * v
-            }
-          }
+      withBuffers(r, r1, r2) { r, r1, r2 in
+        for c in 0..<r.count {
+          let s = r1[c] - r[c]
+          let v = r2[c] - 2 * r1[c] + r[c]
+          ss += s * s
+          vv += v * v
         }
       }
       var accepted = false
@@ -467,18 +463,14 @@ struct EMFitter {
         var alpha = min(-1, -(ss / vv).squareRoot())
         for attempt in 0..<12 {
           var negative = false
-          r.withUnsafeBufferPointer { r in
-            r1.withUnsafeBufferPointer { r1 in
-              r2.withUnsafeBufferPointer { r2 in
-                candidate.withUnsafeMutableBufferPointer { candidate in
-                  for c in 0..<r.count {
-                    let s = r1[c] - r[c]
-                    let v = r2[c] - 2 * r1[c] + r[c]
-                    let x = r[c] - 2 * alpha * s + alpha * alpha * v
-                    if x < 0 { negative = true; break }
-                    candidate[c] = x
-                  }
-                }
+          withBuffers(r, r1, r2) { r, r1, r2 in
+            candidate.withUnsafeMutableBufferPointer { candidate in
+              for c in 0..<r.count {
+                let s = r1[c] - r[c]
+                let v = r2[c] - 2 * r1[c] + r[c]
+                let x = r[c] - 2 * alpha * s + alpha * alpha * v
+                if x < 0 { negative = true; break }
+                candidate[c] = x
               }
             }
           }
@@ -513,3 +505,10 @@ struct EMFitter {
   }
 }
 
+/// Runs `body` with read-only views of three arrays of SQUAREM (the point
+/// and its two EM steps).
+@inline(__always)
+private func withBuffers<T>(_ a: [Double], _ b: [Double], _ c: [Double],
+                            _ body: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>) -> T) -> T {
+  a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeBufferPointer { c in body(a, b, c) } } }
+}
