@@ -83,7 +83,7 @@ struct EstimateCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Record finished bootstrap replicates in FILE and resume from it (after a kill or SIGTERM, run the same command again).", valueName: "file"))
   var checkpoint: String?
 
-  @Flag(help: "Include wall-clock figures in the report, with where rank 0's time went during resampling (then two runs differ).")
+  @Flag(help: "Include wall-clock figures in the report: rank 0's time on clustering, and where its time went during resampling (then two runs differ).")
   var timing = false
 
   @OptionGroup var bounds: BoundArguments
