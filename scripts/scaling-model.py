@@ -11,9 +11,10 @@ Measures (release build):
      (receive, record, answer), the serial part of a run on several ranks
      (what every rank waits for: reading, clustering with the k-means
      restarts shared by the ranks, the fit, output; on R ranks its
-     clustering scales with the restarts per rank) and rank 0's time on
-     the point estimate and the G² p-value, which it computes while the
-     other ranks start on the jobs;
+     clustering scales with the restarts per rank), rank 0's time on the
+     point estimate, which it computes while the other ranks start on the
+     jobs, and on the G² p-value, whose draws it makes one at a time
+     whenever no result waits;
   3. the round trip of messages of the work queue's sizes between two ranks
      (`scripts/mpi-pingpong.c`): over shared memory, over TCP on the
      loopback, and over TCP between two network namespaces (as
@@ -45,6 +46,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESTARTS = 8  # k-means restarts of the measured runs: --restarts 4 per modality
+DRAWS = 99  # draws of the G² p-value (Report.populationDraws)
 
 MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -74,7 +76,8 @@ def measure_pidbounds(binary, replicates, work):
         "serial_ranks_seconds": two["timing"]["seconds"] - r2["seconds"],
         "restarts_ranks_seconds": two["timing"]["clustering"]["restarts_seconds"],
         "clustering_ranks_seconds": two["timing"]["clustering"]["seconds"],
-        "point_seconds": r2.get("first_on_rank_0_seconds", 0.0),
+        "point_seconds": r2["first_on_rank_0_seconds"],
+        "root_work_seconds": r2["root_work_on_rank_0_seconds"],
         "checkpoint_seconds": resampling["checkpoint_seconds"],
         "checkpoint_flushes": resampling["checkpoint_flushes"],
         "checkpoint_records": resampling["checkpoint_records"],
@@ -214,10 +217,14 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
             t0 += handle / 2
             busy_msg += handle / 2
             send_chunk(rank, t0)
-    # Rank 0 computes the point estimate and the G² p-value while the
-    # others start on their first chunks.
+    # Rank 0 computes the point estimate while the others start on their
+    # first chunks; then the G² p-value's draws, one at a time whenever no
+    # result waits (before its own jobs).
     t0 += m["point_seconds"]
-    while events or next_job < jobs:
+    draws_left = DRAWS
+    draw = m["root_work_seconds"] / DRAWS
+    busy_draws = 0.0
+    while events or next_job < jobs or draws_left > 0:
         if events and events[0][0] <= t0:
             _, _, rank, count = heapq.heappop(events)
             t0 += handle
@@ -225,6 +232,10 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
             done_jobs += count
             unsaved += count
             send_chunk(rank, t0)
+        elif draws_left > 0:
+            draws_left -= 1
+            t0 += draw
+            busy_draws += draw
         elif next_job < jobs and (ranks == 1 or ((chunk_size() >= 2 or ranks == 2) and (
                 own_jobs == 0 or (ranks - 1) * handle <= 0.5 * chunk_size() * own_seconds / own_jobs))):
             # Rank 0's own job: only while chunks hold two jobs or more and
@@ -296,7 +307,8 @@ def main():
     print(f"  serial part on 2 ranks (reading, clustering shared by the ranks, fit): {m['serial_ranks_seconds']:.3f} s, "
           f"of which clustering {m['clustering_ranks_seconds']:.3f} s, its {RESTARTS} k-means restarts "
           f"{m['restarts_ranks_seconds']:.3f} s (so {serial_on(256, m):.3f} s on 8 ranks or more); "
-          f"rank 0's point estimate and G² p-value during the jobs: {m['point_seconds']:.3f} s")
+          f"rank 0's point estimate at the start of the jobs {m['point_seconds']:.3f} s, "
+          f"its G² p-value's {DRAWS} draws between answers {m['root_work_seconds']:.3f} s")
     print(f"  rank 0 per result message: {m['message_seconds'] * 1e6:.0f} us; checkpoint: "
           f"{m['checkpoint_seconds']:.3f} s for {m['checkpoint_records']} records in {m['checkpoint_flushes']} appends "
           f"(fsync {fsync * 1e3:.2f} ms each, so {m['per_record'] * 1e6:.0f} us per record)")
@@ -318,14 +330,16 @@ def main():
         for r in [int(x) for x in args.ranks.split(",")]:
             t, own, msg, ckpt, work_total = simulate(r, b, costs, m, round_trips, fsync, args.seed)
             # The work of the phase on R ranks includes rank 0's point
-            # estimate; one process does it in its serial part.
-            e = (work_total + m["point_seconds"]) / (r * t)
+            # estimate and G² p-value; one process does them in its serial
+            # part.
+            rank0_extra = m["point_seconds"] + m["root_work_seconds"]
+            e = (work_total + rank0_extra) / (r * t)
             serial = serial_on(r, m)
             ew = (m["serial_seconds"] + work_total) / (r * (serial + t))
             # Where the whole run loses against R x one rank: the serial part,
             # and the phase's time beyond an even share of its work (ranks
             # waiting for rank 0 at the start or for answers, the last jobs).
-            tail = t - (work_total + m["point_seconds"]) / r
+            tail = t - (work_total + rank0_extra) / r
             if ckpt / t > 0.8:
                 limit = f"the checkpoint writer busy {ckpt / t:.0%}"
             elif msg / t > 0.5:

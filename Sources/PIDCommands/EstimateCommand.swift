@@ -228,8 +228,10 @@ struct EstimateCommand: ParsableCommand {
       }
       if !overlapsPoint { analyse(sharedByRanks: true) }
       // The p-value of the fit's G² (a parametric bootstrap of its own):
-      // with other ranks, rank 0 computes it while they start on the jobs.
+      // with other ranks, rank 0 makes its draws during the jobs, between
+      // its answers to them (nil: not computed there).
       var populationPValue: Double?? = nil
+      var populationTest: MaximumLikelihoodJoint.DevianceTest? = nil
       var results: [[Double]] = []
       var costs = ResamplingCosts()
       if jobs > 0 {
@@ -252,7 +254,21 @@ struct EstimateCommand: ParsableCommand {
           costs: &costs,
           firstOnRoot: {
             if point == nil { analyse(sharedByRanks: false) }
-            if communicator.size > 1, let estimation { populationPValue = .some(Report.populationPValue(estimation.fit)) }
+          },
+          rootWork: {
+            // With other ranks, rank 0 makes the G² p-value's draws one by
+            // one between its answers to them.
+            guard communicator.size > 1, let estimation else { return false }
+            if populationTest == nil {
+              guard let test = Report.populationTest(estimation.fit) else {
+                populationPValue = .some(nil)
+                return false
+              }
+              populationTest = test
+            }
+            let more = populationTest!.drawNext()
+            if !more { populationPValue = .some(populationTest!.pValue) }
+            return more
           },
           compute: { job in
             if job < bootstrap { return try statistic.numbers(coded.resampled(seed: seed, replicate: job)) }

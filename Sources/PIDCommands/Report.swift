@@ -87,6 +87,11 @@ enum Report {
     f.deviancePValue(draws: populationDraws, seed: 0)
   }
 
+  /// `populationPValue` draw by draw (the same p-value).
+  static func populationTest(_ f: MaximumLikelihoodJoint) -> MaximumLikelihoodJoint.DevianceTest? {
+    MaximumLikelihoodJoint.DevianceTest(f, draws: populationDraws, seed: 0)
+  }
+
   /// The `fit` block: the maximum-likelihood joint of MATH.md section 7,
   /// with `populationPValue` of `G²`.
   static func fit(_ f: MaximumLikelihoodJoint, populationPValue: Double?) -> JSON {

@@ -9,7 +9,9 @@ import Glibc
 /// jackknife deletions: `compute(job)` gives its numbers) not already in
 /// `checkpoint`, over every rank, and returns every job's numbers in job
 /// order on rank 0 (an empty array elsewhere). Rank 0 runs `firstOnRoot`
-/// once the other ranks have their first chunks, before anything else.
+/// once the other ranks have their first chunks, before anything else, and
+/// `rootWork` (a step of work of its own; it returns whether steps remain)
+/// whenever no result is waiting, before its own jobs, until it is done.
 ///
 /// Scheduling is dynamic: rank 0 hands out the missing jobs in small
 /// chunks, two chunks ahead per rank so that no rank waits for its next
@@ -30,7 +32,7 @@ import Glibc
 /// job) or with the failure (reported by the rank where it happened).
 func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoint?,
                     progress: ((Int) -> Void)?, costs: inout ResamplingCosts,
-                    firstOnRoot: () -> Void = {},
+                    firstOnRoot: () -> Void = {}, rootWork: () -> Bool = { false },
                     compute: (Int) throws -> [Double]) throws -> [[Double]] {
   var doneFlags = [UInt8](repeating: 0, count: count)
   var results = [[Double]?](repeating: nil, count: count)
@@ -50,7 +52,7 @@ func resamplingJobs(count: Int, communicator: Communicator, checkpoint: Checkpoi
   var coordinator = Coordinator(missing: missing, ranks: communicator.size, finishedBefore: count - missing.count)
   let started = now()
   try coordinator.run(communicator: communicator, checkpoint: checkpoint, progress: progress,
-                      firstOnRoot: firstOnRoot, compute: compute) { b, numbers in
+                      firstOnRoot: firstOnRoot, rootWork: rootWork, compute: compute) { b, numbers in
     results[b] = numbers
   }
   costs = coordinator.costs
@@ -86,9 +88,11 @@ struct ResamplingCosts {
   /// Rank 0's wait at the end for the writer thread's last appends.
   var checkpointWaitSeconds = 0.0
   /// Rank 0's time on its work before the jobs (`firstOnRoot`: the point
-  /// analysis and the fit's G² p-value, while the other ranks start on the
-  /// jobs).
+  /// analysis, while the other ranks start on the jobs).
   var firstSeconds = 0.0
+  /// Rank 0's time on its steps of `rootWork` (the fit's G² p-value, draw
+  /// by draw between answers).
+  var rootWorkSeconds = 0.0
 
   var json: JSON {
     .object([
@@ -99,6 +103,7 @@ struct ResamplingCosts {
       ("checkpoint_flushes", .integer(checkpointFlushes)), ("checkpoint_records", .integer(checkpointRecords)),
       ("checkpoint_seconds", .number(checkpointSeconds)), ("checkpoint_wait_seconds", .number(checkpointWaitSeconds)),
       ("first_on_rank_0_seconds", .number(firstSeconds)),
+      ("root_work_on_rank_0_seconds", .number(rootWorkSeconds)),
     ])
   }
 }
@@ -258,12 +263,12 @@ private struct Coordinator {
   }
 
   mutating func run(communicator: Communicator, checkpoint: Checkpoint?, progress: ((Int) -> Void)?,
-                    firstOnRoot: () -> Void,
+                    firstOnRoot: () -> Void, rootWork: () -> Bool,
                     compute: (Int) throws -> [Double], store: (Int, [Double]) -> Void) throws {
     let writer = try checkpoint.map { try CheckpointWriter($0) }
     do {
       try distribute(communicator: communicator, writer: writer, progress: progress, firstOnRoot: firstOnRoot,
-                     compute: compute, store: store)
+                     rootWork: rootWork, compute: compute, store: store)
       try save(writer, force: true)
     } catch {
       // The records submitted so far are still written; the first error
@@ -283,9 +288,11 @@ private struct Coordinator {
   /// The loop of `run`: hands out chunks, answers results, computes its
   /// own jobs, queues finished ones for the writer.
   private mutating func distribute(communicator: Communicator, writer: CheckpointWriter?, progress: ((Int) -> Void)?,
-                                   firstOnRoot: () -> Void,
+                                   firstOnRoot: () -> Void, rootWork: () -> Bool,
                                    compute: (Int) throws -> [Double], store: (Int, [Double]) -> Void) throws {
     let workers = Array(1..<ranks)
+    // Steps of `rootWork` remain (it is called until it says none do).
+    var rootWorkLeft = true
     // Two chunks ahead for every worker.
     for _ in 0..<2 { for rank in workers { try feed(rank, communicator: communicator) } }
     let firstStarted = now()
@@ -299,8 +306,11 @@ private struct Coordinator {
         for rank in workers where !told[rank] { try feed(rank, communicator: communicator) }
       }
       let ownWork = !stopping && !pending.isEmpty && computesOwnJobs
-      if workersDone == workers.count && !ownWork { break }
-      if workers.count > workersDone, let envelope = try communicator.probe(wait: !ownWork) {
+      // Rank 0's own steps come before its jobs: they are work that must
+      // be done anyway, and a step is short (it delays an answer by little).
+      let stepWork = !stopping && rootWorkLeft
+      if workersDone == workers.count && !ownWork && !stepWork { break }
+      if workers.count > workersDone, let envelope = try communicator.probe(wait: !ownWork && !stepWork) {
         let received = now()
         defer { costs.messageSeconds += now() - received }
         let message = try communicator.receive(envelope)
@@ -319,6 +329,10 @@ private struct Coordinator {
           offset += 2 + n
         }
         try feed(envelope.source, communicator: communicator)
+      } else if stepWork {
+        let started = now()
+        rootWorkLeft = rootWork()
+        costs.rootWorkSeconds += now() - started
       } else if ownWork {
         let b = pending.removeFirst()
         let started = now()

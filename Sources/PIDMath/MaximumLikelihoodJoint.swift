@@ -175,9 +175,56 @@ extension MaximumLikelihoodJoint {
   /// different), never smaller. Deterministic for a given `seed`. Nil
   /// unless the tables hold counts.
   public func deviancePValue(draws: Int, seed: UInt64) -> Double? {
-    guard weights == .counts, draws > 0 else { return nil }
-    var generator = SplitMix64(seed: seed ^ 0x6_2_5EED)
-    func sample(_ p: [Double], _ rows: Double) -> [Double] {
+    guard var test = DevianceTest(self, draws: draws, seed: seed) else { return nil }
+    while test.drawNext() {}
+    return test.pValue
+  }
+
+  /// `deviancePValue(draws:seed:)` one draw at a time, for a caller that
+  /// interleaves the draws with other work: the draws come from one random
+  /// stream in order, so the p-value is the same however the calls are
+  /// spread.
+  public struct DevianceTest: Sendable {
+    public let fit: MaximumLikelihoodJoint
+    public let draws: Int
+    private var generator: SplitMix64
+    /// Draws made, and those whose `G²` reached the fit's.
+    public private(set) var done = 0
+    private var exceed = 0
+
+    /// Nil unless `fit`'s tables hold counts and `draws > 0`.
+    public init?(_ fit: MaximumLikelihoodJoint, draws: Int, seed: UInt64) {
+      guard fit.weights == .counts, draws > 0 else { return nil }
+      self.fit = fit
+      self.draws = draws
+      generator = SplitMix64(seed: seed ^ 0x6_2_5EED)
+    }
+
+    /// The p-value once every draw is made.
+    public var pValue: Double? { done == draws ? Double(1 + exceed) / Double(draws + 1) : nil }
+
+    /// Makes the next draw (three tables at the observed sizes, fitted);
+    /// returns whether draws remain.
+    @discardableResult
+    public mutating func drawNext() -> Bool {
+      guard done < draws else { return false }
+      let m = fit.marginals, totals = fit.tableTotals
+      let a = sample(m.x1y.elements, totals.x1y)
+      let b = sample(m.x2y.elements, totals.x2y)
+      let c = sample(m.x1x2.elements, totals.x1x2)
+      if let refit = try? MaximumLikelihoodJoint(
+        x1y: Matrix(rows: fit.n1, columns: fit.k, elements: a), x2y: Matrix(rows: fit.n2, columns: fit.k, elements: b),
+        x1x2: Matrix(rows: fit.n1, columns: fit.n2, elements: c), weights: .counts, start: fit.joint,
+        tolerance: 1e-9, maximumIterations: 1_000), refit.deviance >= fit.deviance - 1e-9
+      {
+        exceed += 1
+      }
+      done += 1
+      return done < draws
+    }
+
+    /// Counts of `rows` draws from `p` (by its cumulative sums).
+    private mutating func sample(_ p: [Double], _ rows: Double) -> [Double] {
       var cumulative = [Double](repeating: 0, count: p.count)
       var sum = 0.0
       for i in p.indices { sum += p[i]; cumulative[i] = sum }
@@ -193,19 +240,6 @@ extension MaximumLikelihoodJoint {
       }
       return counts
     }
-    var exceed = 0
-    for _ in 0..<draws {
-      let a = sample(marginals.x1y.elements, tableTotals.x1y)
-      let b = sample(marginals.x2y.elements, tableTotals.x2y)
-      let c = sample(marginals.x1x2.elements, tableTotals.x1x2)
-      guard let fit = try? MaximumLikelihoodJoint(
-        x1y: Matrix(rows: n1, columns: k, elements: a), x2y: Matrix(rows: n2, columns: k, elements: b),
-        x1x2: Matrix(rows: n1, columns: n2, elements: c), weights: .counts, start: joint,
-        tolerance: 1e-9, maximumIterations: 1_000)
-      else { continue }
-      if fit.deviance >= deviance - 1e-9 { exceed += 1 }
-    }
-    return Double(1 + exceed) / Double(draws + 1)
   }
 }
 

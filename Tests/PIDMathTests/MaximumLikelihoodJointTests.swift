@@ -88,6 +88,36 @@ struct MaximumLikelihoodJointTests {
     }
   }
 
+  @Test("The G² p-value draw by draw: the value of deviancePValue, only once every draw is made; it tells consistent samples from inconsistent ones")
+  func devianceTestDrawByDraw() throws {
+    let input = try Self.tables(try JSON.parse(try readFile("\(Self.directory)/case-b.json")))
+    let fit = try MaximumLikelihoodJoint(x1y: input.0, x2y: input.1, x1x2: input.2)
+    var test = try #require(MaximumLikelihoodJoint.DevianceTest(fit, draws: 9, seed: 5))
+    var made = 0
+    while test.pValue == nil {
+      #expect(made < 9)
+      test.drawNext()
+      made += 1
+    }
+    #expect(made == 9 && test.done == 9 && !test.drawNext() && test.done == 9)
+    #expect(test.pValue == fit.deviancePValue(draws: 9, seed: 5))
+    // Only counts have a sampling distribution; no draws, no test.
+    let weighted = try MaximumLikelihoodJoint(x1y: input.0, x2y: input.1, x1x2: input.2, weights: .equalPerTable)
+    #expect(MaximumLikelihoodJoint.DevianceTest(weighted, draws: 9, seed: 5) == nil)
+    #expect(MaximumLikelihoodJoint.DevianceTest(fit, draws: 0, seed: 5) == nil)
+    // Y = X1 and Y = X2 but X1 = 1 - X2: no joint has these tables, and no
+    // draw from the fit comes near its G² (the smallest p-value, 1/10).
+    let inconsistent = try MaximumLikelihoodJoint(
+      x1y: Matrix([[500, 0], [0, 500]]), x2y: Matrix([[500, 0], [0, 500]]), x1x2: Matrix([[0, 500], [500, 0]]))
+    #expect(inconsistent.deviancePValue(draws: 9, seed: 5) == 0.1)
+    // The counts of one table of 1,000 rows (cells (x1, x2, y): 150, 150,
+    // 50, 150, 100, 100, 100, 200): G² = 0, which every draw reaches.
+    let consistent = try MaximumLikelihoodJoint(
+      x1y: Matrix([[200, 300], [200, 300]]), x2y: Matrix([[250, 250], [150, 350]]), x1x2: Matrix([[300, 200], [200, 300]]))
+    #expect(consistent.deviance < 1e-6)
+    #expect(consistent.deviancePValue(draws: 9, seed: 5) == 1)
+  }
+
   @Test("Bad tables are refused: negative, non-finite, empty, shapes")
   func refusals() {
     #expect(throws: TableError.self) { try MaximumLikelihoodJoint(x1y: Matrix([[1, -1]]), x2y: Matrix([[1, 1]]), x1x2: Matrix([[1]])) }
