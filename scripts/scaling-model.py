@@ -21,7 +21,9 @@ Measures (release build):
      `scripts/multihost-test.sh` sets up; skipped where they cannot be made).
 
 Then simulates the scheduling policy of `Sources/PIDCommands/ResamplingJobs.swift`
-event by event (rank 0 hands out chunks of `clamp(pending / (4 R), 1, 8)`
+event by event (rank 0 computes the point estimate once every worker has two
+chunks, then makes the G² p-value's draws one at a time whenever no result
+waits, before its own jobs; it hands out chunks of `clamp(pending / (4 R), 1, 8)`
 jobs, two ahead per worker, answers each result, computes jobs itself only
 while no result waits, chunks hold two jobs or more (or R = 2) and answering takes at
 most half of its time, hands results to the checkpoint writer thread every
@@ -221,9 +223,9 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
     # first chunks; then the G² p-value's draws, one at a time whenever no
     # result waits (before its own jobs).
     t0 += m["point_seconds"]
-    draws_left = DRAWS
+    # (One process makes them after the jobs, in its serial part.)
+    draws_left = DRAWS if ranks > 1 else 0
     draw = m["root_work_seconds"] / DRAWS
-    busy_draws = 0.0
     while events or next_job < jobs or draws_left > 0:
         if events and events[0][0] <= t0:
             _, _, rank, count = heapq.heappop(events)
@@ -235,7 +237,6 @@ def simulate(ranks, jobs, costs, m, round_trips, fsync, seed):
         elif draws_left > 0:
             draws_left -= 1
             t0 += draw
-            busy_draws += draw
         elif next_job < jobs and (ranks == 1 or ((chunk_size() >= 2 or ranks == 2) and (
                 own_jobs == 0 or (ranks - 1) * handle <= 0.5 * chunk_size() * own_seconds / own_jobs))):
             # Rank 0's own job: only while chunks hold two jobs or more and
@@ -332,7 +333,7 @@ def main():
             # The work of the phase on R ranks includes rank 0's point
             # estimate and G² p-value; one process does them in its serial
             # part.
-            rank0_extra = m["point_seconds"] + m["root_work_seconds"]
+            rank0_extra = m["point_seconds"] + m["root_work_seconds"] if r > 1 else 0.0
             e = (work_total + rank0_extra) / (r * t)
             serial = serial_on(r, m)
             ew = (m["serial_seconds"] + work_total) / (r * (serial + t))

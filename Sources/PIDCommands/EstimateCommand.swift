@@ -293,6 +293,12 @@ struct EstimateCommand: ParsableCommand {
       let dataSize = DataSize(coded)
       report.append(dataSize.block)
       report += analysis.blocks
+      // (Draws left when a stop ended the jobs early are made here, from
+      // where they stopped.)
+      if populationPValue == nil, var test = populationTest {
+        while test.drawNext() {}
+        populationPValue = .some(test.pValue)
+      }
       report += Report.fitBlocks(estimation.fit, populationPValue: populationPValue ?? Report.populationPValue(estimation.fit))
       if statistic.hasValidation {
         // The plug-in PID of DL: the validation part of the point numbers.

@@ -23,9 +23,10 @@ import Glibc
 /// job delays only the rank that runs it.
 ///
 /// Rank 0 hands finished jobs to a writer thread (`CheckpointWriter`) every
-/// half second, or sooner once 1,000 are waiting, and at the end waits for
-/// the last appends: encoding, writing and flushing never hold up its
-/// answers to the other ranks. A SIGTERM
+/// half second, or sooner once 1,000 are waiting (and, once no job is left
+/// to hand out, whenever the thread is idle), and at the end waits for the
+/// last appends: encoding, writing and flushing never hold up its answers
+/// to the other ranks. A SIGTERM
 /// on any rank, or a failed job, stops the handing out; every rank finishes
 /// the job it is on, rank 0 collects and records those results, and the run
 /// ends with status 75 (interrupted; the checkpoint holds every finished
@@ -252,7 +253,9 @@ private struct Coordinator {
   /// `appendBatch` are waiting, and, once no job is left to hand out,
   /// whenever the writer is idle: the last append, which rank 0 waits for,
   /// then holds only the results of its last moments instead of up to
-  /// `appendBatch`, without more appends (and `fsync`s) during the run.
+  /// `appendBatch`. From that point the writer appends (and flushes) as
+  /// often as one append lasts: results that arrive during an append go
+  /// into the next one.
   mutating func save(_ writer: CheckpointWriter?, force: Bool) throws {
     guard let writer, !unsaved.isEmpty,
       force || now() - lastSave >= 0.5 || unsaved.count >= Self.appendBatch || (pending.isEmpty && writer.isIdle)

@@ -296,6 +296,7 @@ struct EMFitter {
     accumulatePairwiseSums(r, n1: n1, n2: n2, k: k, into: &m12, &m1y, &m2y)
     var value = 0.0
     func ratios(_ counts: [Double], _ m: [Double], _ w: inout [Double]) {
+      precondition(m.count == counts.count && w.count == counts.count)
       counts.withUnsafeBufferPointer { n in
         m.withUnsafeBufferPointer { m in
           w.withUnsafeMutableBufferPointer { w in
