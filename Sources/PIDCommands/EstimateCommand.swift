@@ -229,8 +229,7 @@ struct EstimateCommand: ParsableCommand {
       if !overlapsPoint { analyse(sharedByRanks: true) }
       // The p-value of the fit's G² (a parametric bootstrap of its own):
       // with other ranks, rank 0 makes its draws during the jobs, between
-      // its answers to them (nil: not computed there).
-      var populationPValue: Double?? = nil
+      // its answers to them (nil: none made there).
       var populationTest: MaximumLikelihoodJoint.DevianceTest? = nil
       var results: [[Double]] = []
       var costs = ResamplingCosts()
@@ -259,16 +258,8 @@ struct EstimateCommand: ParsableCommand {
             // With other ranks, rank 0 makes the G² p-value's draws one by
             // one between its answers to them.
             guard communicator.size > 1, let estimation else { return false }
-            if populationTest == nil {
-              guard let test = Report.populationTest(estimation.fit) else {
-                populationPValue = .some(nil)
-                return false
-              }
-              populationTest = test
-            }
-            let more = populationTest!.drawNext()
-            if !more { populationPValue = .some(populationTest!.pValue) }
-            return more
+            if populationTest == nil { populationTest = Report.populationTest(estimation.fit) }
+            return populationTest?.drawNext() ?? false
           },
           compute: { job in
             if job < bootstrap { return try statistic.numbers(coded.resampled(seed: seed, replicate: job)) }
@@ -294,12 +285,13 @@ struct EstimateCommand: ParsableCommand {
       report.append(dataSize.block)
       report += analysis.blocks
       // (Draws left when a stop ended the jobs early are made here, from
-      // where they stopped.)
-      if populationPValue == nil, var test = populationTest {
+      // where they stopped; with one process, all of them.)
+      let populationPValue = populationTest.map { test in
+        var test = test
         while test.drawNext() {}
-        populationPValue = .some(test.pValue)
-      }
-      report += Report.fitBlocks(estimation.fit, populationPValue: populationPValue ?? Report.populationPValue(estimation.fit))
+        return test.pValue
+      } ?? Report.populationPValue(estimation.fit)
+      report += Report.fitBlocks(estimation.fit, populationPValue: populationPValue)
       if statistic.hasValidation {
         // The plug-in PID of DL: the validation part of the point numbers.
         let s = point[.validationSynergy]!

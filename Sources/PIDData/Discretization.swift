@@ -44,7 +44,12 @@ public struct Codebook: Sendable {
   /// Fits on every row of `sources` (flat row-major arrays of `dimension`
   /// columns), in order: `Projection` then every restart.
   public init(fitting sources: [[Float]], dimension: Int, options: DiscretizationOptions) {
-    let projection = Projection(fitting: sources, dimension: dimension, options: options)
+    self.init(Projection(fitting: sources, dimension: dimension, options: options))
+  }
+
+  /// The codebook of `projection` with every restart of its problem run
+  /// here, in order.
+  public init(_ projection: Projection) {
     self.init(projection, runs: projection.problem.restarts.map(projection.problem.run))
   }
 

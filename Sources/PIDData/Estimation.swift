@@ -109,9 +109,9 @@ public struct Estimation: Sendable {
       codebook1 = nil
       codebook2 = nil
     } else {
-      try Estimation.checkWidths(data)
       let book1: Codebook, book2: Codebook
       if let codebooks {
+        try Estimation.checkWidths(data)
         (book1, book2) = codebooks
         guard book1.dimension == data.d1.dimension1, book2.dimension == data.d2.dimension2,
           book1.clusters == options1.clusters, book2.clusters == options2.clusters
@@ -119,11 +119,12 @@ public struct Estimation: Sendable {
           throw .invalid(message: "the codebooks given (\(book1.dimension) and \(book2.dimension) features, \(book1.clusters) and \(book2.clusters) clusters) do not match the data (\(data.d1.dimension1) and \(data.d2.dimension2) features) and options (\(options1.clusters) and \(options2.clusters) clusters)")
         }
       } else {
-        let (projection1, projection2) = try Estimation.projections(data: data, options1: options1, options2: options2)
+        // (The labels are checked above.)
+        let (projection1, projection2) = try Estimation.checkedProjections(data: data, options1: options1, options2: options2)
         progress?("clustering modality x1 (\(data.d1.rows + data.dm.rows) rows)")
-        book1 = Codebook(projection1, runs: projection1.problem.restarts.map(projection1.problem.run))
+        book1 = Codebook(projection1)
         progress?("clustering modality x2 (\(data.d2.rows + data.dm.rows) rows)")
-        book2 = Codebook(projection2, runs: projection2.problem.restarts.map(projection2.problem.run))
+        book2 = Codebook(projection2)
       }
       code1 = (book1.encode(data.d1.x1), book1.encode(data.dm.x1), data.dl.map { book1.encode($0.x1) } ?? [])
       code2 = (book2.encode(data.d2.x2), book2.encode(data.dm.x2), data.dl.map { book2.encode($0.x2) } ?? [])
@@ -156,6 +157,13 @@ public struct Estimation: Sendable {
   public static func projections(data: DatasetBundle, options1: DiscretizationOptions,
                                  options2: DiscretizationOptions) throws(DataError) -> (Codebook.Projection, Codebook.Projection) {
     try checkLabels(data)
+    return try checkedProjections(data: data, options1: options1, options2: options2)
+  }
+
+  /// `projections` after the labels are checked: the feature widths and
+  /// the cluster counts, then the projections.
+  private static func checkedProjections(data: DatasetBundle, options1: DiscretizationOptions,
+                                         options2: DiscretizationOptions) throws(DataError) -> (Codebook.Projection, Codebook.Projection) {
     try checkWidths(data)
     for (name, source, total, k) in [("x1", data.d1.source, data.d1.rows + data.dm.rows, options1.clusters),
                                      ("x2", data.d2.source, data.d2.rows + data.dm.rows, options2.clusters)] where k > total {
