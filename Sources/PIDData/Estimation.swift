@@ -24,25 +24,48 @@ public struct DatasetBundle: Sendable {
   /// hold x1's features, then x2's (then the label), split by the widths of
   /// D1 and D2.
   ///
+  /// - Parameter csv: reads a CSV file of the given shape (by default
+  ///   `readCSVDataset` with `roles`; the files read are those of
+  ///   `csvFiles`).
   /// - Throws: `DataError` naming the file and the line or value at fault.
-  public init(x1y: String, x2y: String, x1x2: String, x1x2y: String?, roles: ColumnRoles) throws(DataError) {
+  public init(x1y: String, x2y: String, x1x2: String, x1x2y: String?, roles: ColumnRoles,
+              csv: ((String, DatasetShape) throws(DataError) -> Dataset)? = nil) throws(DataError) {
     func isNumpy(_ path: String) -> Bool { path.hasSuffix(".npy") }
+    func readCSV(_ path: String, _ shape: DatasetShape) throws(DataError) -> Dataset {
+      if let csv { return try csv(path, shape) }
+      return try readCSVDataset(path, roles: roles, shape: shape)
+    }
     let d1 = isNumpy(x1y)
       ? try readNumpyDataset(x1y, layout: .features1ThenLabel)
-      : try readCSVDataset(x1y, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true))
+      : try readCSV(x1y, Self.shapes.d1)
     let d2 = isNumpy(x2y)
       ? try readNumpyDataset(x2y, layout: .features2ThenLabel)
-      : try readCSVDataset(x2y, roles: roles, shape: DatasetShape(needsX1: false, needsX2: true, needsLabel: true))
+      : try readCSV(x2y, Self.shapes.d2)
     let dm = isNumpy(x1x2)
       ? try readNumpyDataset(x1x2, layout: .pairs(d1.dimension1, d2.dimension2))
-      : try readCSVDataset(x1x2, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: false))
+      : try readCSV(x1x2, Self.shapes.dm)
     var dl: Dataset? = nil
     if let path = x1x2y {
       dl = isNumpy(path)
         ? try readNumpyDataset(path, layout: .labeledPairs(d1.dimension1, d2.dimension2))
-        : try readCSVDataset(path, roles: roles, shape: DatasetShape(needsX1: true, needsX2: true, needsLabel: true))
+        : try readCSV(path, Self.shapes.dl)
     }
     self.init(d1: d1, d2: d2, dm: dm, dl: dl)
+  }
+
+  /// What each dataset holds.
+  static let shapes = (
+    d1: DatasetShape(needsX1: true, needsX2: false, needsLabel: true),
+    d2: DatasetShape(needsX1: false, needsX2: true, needsLabel: true),
+    dm: DatasetShape(needsX1: true, needsX2: true, needsLabel: false),
+    dl: DatasetShape(needsX1: true, needsX2: true, needsLabel: true))
+
+  /// The CSV files (paths not ending in `.npy`) that
+  /// `init(x1y:x2y:x1x2:x1x2y:roles:csv:)` reads, with their shapes, in the
+  /// order it reads them.
+  public static func csvFiles(x1y: String, x2y: String, x1x2: String, x1x2y: String?) -> [(path: String, shape: DatasetShape)] {
+    [(x1y, shapes.d1), (x2y, shapes.d2), (x1x2, shapes.dm)].filter { !$0.0.hasSuffix(".npy") }
+      + (x1x2y.map { $0.hasSuffix(".npy") ? [] : [($0, shapes.dl)] } ?? [])
   }
 }
 
