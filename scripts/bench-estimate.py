@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark of `pidbounds estimate`: wall time and peak memory (max RSS) on
 generated CSV datasets with ROWS rows each and DIM float features per
-modality (three Gaussian classes), K clusters, release build, one process.
+modality (three Gaussian classes), K clusters, release build, one process
+(or --ranks N under mpirun; the peak memory is then mpirun's own, not the
+ranks'). Prints the wall time and the run's `timing` (reading, clustering).
 
 Usage: scripts/bench-estimate.py [--rows 100000] [--dim 64] [--clusters 20]
-       [--binary PATH] [--keep DIR]
+       [--binary PATH] [--keep DIR] [--ranks N]
 """
-import argparse, os, random, re, subprocess, sys, tempfile, time
+import argparse, json, os, random, re, subprocess, sys, tempfile, time
 
 here = os.path.dirname(os.path.abspath(__file__))
 
@@ -31,6 +33,7 @@ def main():
     ap.add_argument("--clusters", type=int, default=20)
     ap.add_argument("--binary", default=os.path.join(here, "..", ".build", "release", "pidbounds"))
     ap.add_argument("--keep", default=None)
+    ap.add_argument("--ranks", type=int, default=0, help="run under mpirun -np N (0: one process without mpirun)")
     args = ap.parse_args()
     directory = args.keep or tempfile.mkdtemp()
     os.makedirs(directory, exist_ok=True)
@@ -43,16 +46,20 @@ def main():
         write(paths["d2"], x2 + ["y"], args.rows, args.dim, rng, ["x2", "y"])
         write(paths["dm"], x1 + x2, args.rows, args.dim, rng, ["x1", "x2"])
     start = time.perf_counter()
-    out = subprocess.run(["/usr/bin/time", "-v", args.binary, "estimate", "--x1y", paths["d1"], "--x2y", paths["d2"],
+    launcher = ["mpirun", "--timeout", "600", "-np", str(args.ranks)] if args.ranks > 0 else []
+    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader")
+    out = subprocess.run(["/usr/bin/time", "-v"] + launcher + [args.binary, "estimate", "--x1y", paths["d1"], "--x2y", paths["d2"],
                           "--x1x2", paths["dm"], "--clusters", str(args.clusters), "--format", "json", "--timing"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     if out.returncode != 0:
         print(out.stderr, file=sys.stderr)
         return 1
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr)
-    print({"rows_per_dataset": args.rows, "dim": args.dim, "clusters": args.clusters,
-           "wall_seconds": round(seconds, 2), "max_rss_mib": round(int(rss.group(1)) / 1024, 1) if rss else None})
+    timing = json.loads(out.stdout).get("timing", {})
+    print({"rows_per_dataset": args.rows, "dim": args.dim, "clusters": args.clusters, "ranks": args.ranks or 1,
+           "wall_seconds": round(seconds, 2), "max_rss_mib": round(int(rss.group(1)) / 1024, 1) if rss else None,
+           "reading": timing.get("reading"), "clustering": timing.get("clustering")})
     return 0
 
 if __name__ == "__main__":

@@ -117,14 +117,29 @@ public final class Communicator {
     return result
   }
 
-  /// Gathers every rank's bytes on `root`, in rank order. Other ranks
-  /// receive an empty array.
-  public func gather(_ bytes: [UInt8], root: Int = 0) throws -> [[UInt8]] {
-    guard let library else { return [bytes] }
-    // Every rank's count, everywhere (a max-reduction of one-hot vectors).
+  /// The most bytes `gather` collects in all (MPI counts are 32-bit).
+  public static let gatherLimit = Int(Int32.max)
+
+  /// Every rank's byte count, on every rank (a max-reduction of one-hot
+  /// vectors; a count beyond `gatherLimit` is `gatherLimit`).
+  public func byteCounts(_ bytes: [UInt8]) throws -> [Int] {
+    guard library != nil else { return [bytes.count] }
     var mine = [Int32](repeating: 0, count: size)
     mine[rank] = Int32(clamping: bytes.count)
-    let counts = try maximum(mine).map { Int($0) }
+    return try maximum(mine).map { Int($0) }
+  }
+
+  /// Gathers every rank's bytes on `root`, in rank order. Other ranks
+  /// receive an empty array.
+  ///
+  /// - Throws: `MPIError` on every rank when the bytes add up to more
+  ///   than `gatherLimit` (all ranks know every count before gathering).
+  public func gather(_ bytes: [UInt8], root: Int = 0) throws -> [[UInt8]] {
+    guard let library else { return [bytes] }
+    let counts = try byteCounts(bytes)
+    guard counts.reduce(0, +) < Self.gatherLimit else {
+      throw MPIError(operation: "MPI_Gatherv", message: "the ranks' data add up to more than \(Self.gatherLimit) bytes, more than one gather carries")
+    }
     var receive = [UInt8](repeating: 0, count: rank == root ? counts.reduce(0, +) : 0)
     let longCounts = counts.map { CLong($0) }
     try receive.withUnsafeMutableBytes { out in

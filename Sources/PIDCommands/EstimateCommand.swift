@@ -147,9 +147,20 @@ struct EstimateCommand: ParsableCommand {
     Job.run(quiet: common.quiet) { communicator in
       let start = now()
       let interactive = !common.quiet && isatty(2) == 1 && communicator.isRoot
-      // Rank 0 reads and discretizes; every rank receives the coded rows
-      // (or the error, so that all ranks fail together). The k-means
-      // restarts of the codebooks run on all ranks.
+      // Every rank parses a part of each CSV file, rank 0 joins them (or
+      // reads alone, see ReadingOverRanks) and discretizes; every rank
+      // receives the coded rows (or the error, so that all ranks fail
+      // together). The k-means restarts of the codebooks run on all ranks.
+      var reading = Reading(start: now())
+      if communicator.usesMPI && communicator.size > 1 && example == nil {
+        reading.overRanks = try ReadingOverRanks(
+          DatasetBundle.csvFiles(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y), roles: roles, communicator)
+      }
+      func loadDatasets() throws -> DatasetBundle {
+        let data = try self.loadDatasets(over: reading.overRanks)
+        reading.seconds = now() - reading.start
+        return data
+      }
       var loaded: DatasetBundle? = nil
       var codebooks: (Codebook, Codebook)? = nil
       // Rank 0's time on the clustering stage, and on its own restarts.
@@ -351,8 +362,10 @@ struct EstimateCommand: ParsableCommand {
         report[index].1 = .object(members)
       }
       if timing {
+        var members: [(String, JSON)] = [("seconds", .number(now() - start))]
+        if reading.seconds != nil { members.append(("reading", reading.json(ranks: communicator.size))) }
         report.append(("timing", .object(
-          [("seconds", .number(now() - start))]
+          members
             + (clusteringSeconds.map {
               [("clustering", .object([("seconds", .number($0.whole)), ("restarts_seconds", .number($0.restarts))]))]
             } ?? [])
@@ -428,10 +441,33 @@ struct EstimateCommand: ParsableCommand {
     DiscretizationOptions(clusters: k, components: pca, normalizeRows: normalize, restarts: restarts, seed: seed)
   }
 
-  func loadDatasets() throws -> DatasetBundle {
+  var roles: ColumnRoles { ColumnRoles(x1Prefix: x1Prefix, x2Prefix: x2Prefix, label: label) }
+
+  /// The datasets (rank 0): the example's, or the files' (the CSV files
+  /// from `overRanks` when they were read over the ranks).
+  func loadDatasets(over overRanks: ReadingOverRanks? = nil) throws -> DatasetBundle {
     if let example, let chosen = Example(rawValue: example) { return DatasetBundle(example: chosen, rows: rows) }
-    return try DatasetBundle(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y,
-                             roles: ColumnRoles(x1Prefix: x1Prefix, x2Prefix: x2Prefix, label: label))
+    guard let overRanks else { return try DatasetBundle(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y, roles: roles) }
+    return try DatasetBundle(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y, roles: roles, csv: overRanks.dataset)
+  }
+
+  /// Rank 0's reading of the datasets, for `timing.reading`.
+  struct Reading {
+    /// When the command started reading.
+    var start: Double
+    /// The CSV files as the ranks read them (nil: rank 0 read alone).
+    var overRanks: ReadingOverRanks? = nil
+    /// Seconds from `start` until rank 0 held the datasets.
+    var seconds: Double? = nil
+
+    /// `{seconds, ranks}` (the ranks that parsed the CSV files), and
+    /// `alone_because` when rank 0 read a file alone under mpirun.
+    func json(ranks: Int) -> JSON {
+      var members: [(String, JSON)] = [("seconds", .number(seconds ?? 0))]
+      members.append(("ranks", .integer(overRanks == nil || overRanks?.aloneBecause != nil ? 1 : ranks)))
+      if let reason = overRanks?.aloneBecause { members.append(("alone_because", .string(reason))) }
+      return .object(members)
+    }
   }
 }
 

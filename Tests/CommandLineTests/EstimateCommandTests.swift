@@ -324,6 +324,58 @@ struct BootstrapTests {
     }
   }
 
+  @Test("CSV files parsed in parts by 3 ranks: the JSON, and the first error, of one reader; a pipe is read by rank 0 alone",
+        .enabled(if: MPITests.mpirunAvailable))
+  func readingOverRanks() throws {
+    let real = packageRoot + "/Tests/Fixtures/real/wine"
+    let dir = try scratch([:])
+    for name in ["d1.csv", "d2.csv", "dm.csv"] { try FileManager.default.copyItem(atPath: real + "/" + name, toPath: dir + "/" + name) }
+    // D1 with a bad value near its end (in the last rank's part), and a
+    // second one further on (not reported: the first one is).
+    var lines = try String(contentsOfFile: dir + "/d1.csv", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+    let bad = lines.count - 6
+    lines[bad] = "oops," + lines[bad].split(separator: ",", maxSplits: 1)[1]
+    lines[bad + 2] = "1e999," + lines[bad + 2].split(separator: ",", maxSplits: 1)[1]
+    try lines.joined(separator: "\n").write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
+    func arguments(_ d1: String) -> [String] {
+      ["estimate", "--x1y", d1, "--x2y", dir + "/d2.csv", "--x1x2", dir + "/dm.csv", "--clusters", "4", "--seed", "5",
+       "--sharp-nodes", "20", "--format", "json", "--timing"]
+    }
+    func strip(_ json: JSON?) -> JSON? {
+      guard case .object(let members)? = json else { return nil }
+      return .object(members.filter { $0.0 != "ranks" && $0.0 != "timing" })
+    }
+    let plain = try Run.pidbounds(arguments(dir + "/d1.csv"))
+    #expect(plain.status == 0, "\(plain.stderr)")
+    let parts = try Run.pidbounds(arguments(dir + "/d1.csv"), mpiRanks: 3, timeout: 300)
+    #expect(parts.status == 0, "\(parts.stderr)")
+    #expect(strip(parts.json) == strip(plain.json))
+    #expect(parts.json?["timing"]?["reading"]?["ranks"] == .integer(3))
+    #expect(parts.json?["timing"]?["reading"]?["alone_because"] == nil)
+
+    let wrong = try Run.pidbounds(arguments(dir + "/bad.csv"))
+    #expect(wrong.status == 65)
+    #expect(wrong.stderr.contains("bad.csv:\(bad + 1): column x1_0: \"oops\" is not a number"), "\(wrong.stderr)")
+    let wrongParts = try Run.pidbounds(arguments(dir + "/bad.csv"), mpiRanks: 3, timeout: 300)
+    #expect(wrongParts.status == 65)
+    let errors = { (run: Run) in run.stderr.split(separator: "\n").filter { $0.hasPrefix("pidbounds: error") } }
+    #expect(errors(wrongParts) == errors(wrong), "\(wrongParts.stderr)")
+
+    // A named pipe: rank 0 reads it alone (the other ranks do not open it).
+    let fifo = dir + "/d1.fifo"
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let writer = Process()
+    writer.executableURL = URL(fileURLWithPath: "/bin/sh")
+    writer.arguments = ["-c", "cat '\(dir)/d1.csv' > '\(fifo)'"]
+    try writer.run()
+    let piped = try Run.pidbounds(arguments(fifo), mpiRanks: 2, timeout: 300)
+    writer.waitUntilExit()
+    #expect(piped.status == 0, "\(piped.stderr)")
+    #expect(strip(piped.json) == strip(plain.json))
+    #expect(piped.json?["timing"]?["reading"]?["ranks"] == .integer(1))
+    #expect(piped.json?["timing"]?["reading"]?["alone_because"] == .string("\(fifo) is not a regular file"))
+  }
+
   @Test("A data error under mpirun -np 2 ends every rank with one message", .enabled(if: MPITests.mpirunAvailable))
   func errorUnderMPI() throws {
     let dir = try data()

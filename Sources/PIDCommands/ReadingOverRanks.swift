@@ -1,0 +1,101 @@
+import Cluster
+import PIDData
+
+/// The CSV files of an analysis read by all ranks at once.
+///
+/// Every rank parses its part of each file (`readCSVDatasetPart`: part
+/// `rank` of `size`) and rank 0 gathers the parts and joins them in order:
+/// the datasets, and the first error, of one reader. Rank 0 reads a file
+/// alone when another rank cannot read it as rank 0 does (not there, of
+/// another size or header, not a regular file) or when the parsed parts
+/// exceed what one gather carries.
+struct ReadingOverRanks {
+  /// Rank 0: each file's dataset or error, by path and shape (empty on the
+  /// other ranks).
+  private var results: [Key: Result<Dataset, DataError>] = [:]
+  /// Rank 0: why some file was read by rank 0 alone, if one was.
+  private(set) var aloneBecause: String? = nil
+
+  private struct Key: Hashable {
+    var path: String
+    var shape: DatasetShape
+  }
+
+  /// Reads `files` (every rank calls it with the same files).
+  ///
+  /// - Throws: `Failure` (internal error) when a rank sends a part that is
+  ///   not the form of one; `MPIError` when the ranks cannot communicate.
+  init(_ files: [(path: String, shape: DatasetShape)], roles: ColumnRoles, _ communicator: Communicator) throws {
+    // A file named twice with the same shape is read once (the same
+    // choice on every rank: each read is collective).
+    var seen = Set<Key>()
+    var internalError: (any Error)? = nil
+    for (path, shape) in files where seen.insert(Key(path: path, shape: shape)).inserted {
+      let mine = Result { () throws(DataError) -> CSVDatasetPart in
+        try readCSVDatasetPart(path, roles: roles, shape: shape, part: communicator.rank, of: communicator.size)
+      }
+      // Rank 0 keeps its own part.
+      let bytes: [UInt8] = (try? mine.get()).map { communicator.isRoot ? [1] : [1] + $0.bytes } ?? [0]
+      let counts = try communicator.byteCounts(bytes)
+      let fits = counts.reduce(0, +) < Communicator.gatherLimit
+      let gathered = fits ? try communicator.gather(bytes) : []
+      guard communicator.isRoot, internalError == nil else { continue }
+      // Rank 0 finishes every file's collective steps before throwing.
+      do {
+        results[Key(path: path, shape: shape)] = try Self.join(
+          path, mine: mine, gathered: consume gathered, fits: fits, roles: roles, shape: shape, aloneBecause: &aloneBecause)
+      } catch {
+        internalError = error
+      }
+    }
+    if let internalError { throw internalError }
+  }
+
+  /// Rank 0's dataset of `path` from its own part and the gathered ones.
+  private static func join(_ path: String, mine: Result<CSVDatasetPart, DataError>, gathered: consuming [[UInt8]], fits: Bool,
+                           roles: ColumnRoles, shape: DatasetShape, aloneBecause: inout String?) throws
+    -> Result<Dataset, DataError>
+  {
+    func alone(_ reason: String) -> Result<Dataset, DataError> {
+      aloneBecause = aloneBecause ?? reason
+      return Result { () throws(DataError) -> Dataset in try readCSVDataset(path, roles: roles, shape: shape) }
+    }
+    // What rank 0 cannot read as a whole (a missing file, a bad header) is
+    // the error of one reader too.
+    let own: CSVDatasetPart
+    switch mine {
+    case .success(let part): own = part
+    case .failure(let error):
+      // A pipe is read by rank 0 alone (as it is read without mpirun).
+      return isRegularFile(path) ? .failure(error) : alone("\(path) is not a regular file")
+    }
+    guard fits else { return alone("the parsed parts of \(path) exceed one gather (\(Communicator.gatherLimit) bytes)") }
+    var parts: [CSVDatasetPart] = []
+    for rank in gathered.indices {
+      if rank == 0 {
+        parts.append(own)
+        continue
+      }
+      // Each rank's bytes are let go once decoded.
+      let bytes = gathered[rank]
+      gathered[rank] = []
+      guard bytes.first == 1 else { return alone("rank \(rank) could not read \(path)") }
+      guard let part = CSVDatasetPart(bytes: bytes.dropFirst()) else {
+        throw Failure("rank \(rank) sent a malformed part of \(path)", status: .software)
+      }
+      guard part.fileSize == own.fileSize, part.header == own.header,
+            part.dimension1 == own.dimension1, part.dimension2 == own.dimension2, part.labeled == own.labeled
+      else { return alone("rank \(rank) sees another file at \(path) (size or header differ from rank 0's)") }
+      parts.append(part)
+    }
+    return Result { () throws(DataError) -> Dataset in try Dataset(csv: path, parts: parts) }
+  }
+
+  /// Rank 0: the dataset of `path` read as `shape` (the error it gave).
+  func dataset(_ path: String, _ shape: DatasetShape) throws(DataError) -> Dataset {
+    guard let result = results[Key(path: path, shape: shape)] else {
+      preconditionFailure("\(path) was not read over the ranks")
+    }
+    return try result.get()
+  }
+}
