@@ -223,23 +223,87 @@ extension MaximumLikelihoodJoint {
       return done < draws
     }
 
-    /// Counts of `rows` draws from `p` (by its cumulative sums).
+    /// Counts of `rows` draws from `p`: each draw is the first cell whose
+    /// cumulative mass reaches `u · Σp`, `u` uniform from the stream.
     private mutating func sample(_ p: [Double], _ rows: Double) -> [Double] {
-      var cumulative = [Double](repeating: 0, count: p.count)
-      var sum = 0.0
-      for i in p.indices { sum += p[i]; cumulative[i] = sum }
+      let cells = CumulativeMasses(p)
       var counts = [Double](repeating: 0, count: p.count)
       for _ in 0..<Int(rows.rounded()) {
-        let u = generator.unit() * sum
-        var low = 0, high = p.count - 1
-        while low < high {
-          let mid = (low + high) / 2
-          if cumulative[mid] < u { low = mid + 1 } else { high = mid }
-        }
-        counts[low] += 1
+        counts[cells.firstReaching(generator.unit() * cells.total)] += 1
       }
       return counts
     }
+  }
+}
+
+/// The running sums of nonnegative masses, searched through a guide table:
+/// `firstReaching(u)` is the first cell whose running sum is at least `u`
+/// (the last cell when none is), found from the cell the guide gives for
+/// `u`'s slice of `[0, total)` by a few comparisons instead of a binary
+/// search. The answer is the binary search's exactly: the guide only
+/// skips cells whose running sum is below `u`.
+struct CumulativeMasses {
+  /// Running sums; the last is `total`.
+  let sums: [Double]
+  let total: Double
+  /// Slice `j` of `[0, total)` (`slices` of them, `u · scale` truncated)
+  /// starts the search at `guide[j]`: the first cell whose running sum
+  /// lies in slice `j` or later. Empty when `total` is not positive and
+  /// finite (then the search is binary).
+  private let guide: [Int]
+  private let scale: Double
+
+  init(_ masses: [Double]) {
+    var sums = [Double](repeating: 0, count: masses.count)
+    var total = 0.0
+    for i in masses.indices {
+      total += masses[i]
+      sums[i] = total
+    }
+    self.sums = sums
+    self.total = total
+    guard total > 0, total.isFinite, !masses.isEmpty else {
+      guide = []
+      scale = 0
+      return
+    }
+    let slices = 2 * masses.count
+    scale = Double(slices) / total
+    var guide = [Int](repeating: 0, count: slices)
+    var i = 0
+    for j in 0..<slices {
+      while i < sums.count - 1 && Self.slice(sums[i], scale, slices) < j { i += 1 }
+      guide[j] = i
+    }
+    self.guide = guide
+  }
+
+  /// The slice of `value` (monotone in `value`: a larger value is never in
+  /// an earlier slice).
+  @inline(__always)
+  private static func slice(_ value: Double, _ scale: Double, _ slices: Int) -> Int {
+    let x = value * scale
+    return x < Double(slices) ? Int(x) : slices - 1
+  }
+
+  /// The first cell whose running sum is at least `u` (the last cell when
+  /// none is); `u >= 0`.
+  @inline(__always)
+  func firstReaching(_ u: Double) -> Int {
+    guard !guide.isEmpty else { return Self.binarySearch(sums, u) }
+    var i = guide[Self.slice(u, scale, guide.count)]
+    while i < sums.count - 1 && sums[i] < u { i += 1 }
+    return i
+  }
+
+  /// The same answer by bisection.
+  static func binarySearch(_ sums: [Double], _ u: Double) -> Int {
+    var low = 0, high = sums.count - 1
+    while low < high {
+      let mid = (low + high) / 2
+      if sums[mid] < u { low = mid + 1 } else { high = mid }
+    }
+    return low
   }
 }
 

@@ -126,6 +126,30 @@ struct MaximumLikelihoodJointTests {
     return Double(1 + exceed) / Double(draws + 1)
   }
 
+  @Test("Draws through the guide table find the cell bisection finds, for every u (zero cells, masses of every scale, ties)")
+  func guideTableSearch() {
+    var g = SplitMix64(state: 99)
+    for trial in 0..<400 {
+      let n = 1 + Int(g.next() % 300)
+      let masses: [Double] = (0..<n).map { i in
+        switch g.next() % 6 {
+        case 0: return 0
+        case 1: return Double(g.next() % 5)
+        case 2: return g.unit() * 1e-12
+        case 3: return g.unit() * 1e9
+        default: return trial % 7 == 0 && i > 0 ? 1 : g.unit()
+        }
+      }
+      let cells = CumulativeMasses(masses)
+      var probes = cells.sums + [0, cells.total, cells.total.nextDown, cells.total.nextUp]
+      probes += cells.sums.flatMap { [$0.nextDown, $0.nextUp] }
+      probes += (0..<2_000).map { _ in g.unit() * cells.total }
+      for u in probes where u >= 0 {
+        #expect(cells.firstReaching(u) == CumulativeMasses.binarySearch(cells.sums, u), "trial \(trial), u = \(u)")
+      }
+    }
+  }
+
   @Test("The G² p-value draw by draw: the value of deviancePValue, only once every draw is made; it tells consistent samples from inconsistent ones")
   func devianceTestDrawByDraw() throws {
     let input = try Self.tables(try JSON.parse(try readFile("\(Self.directory)/case-b.json")))
