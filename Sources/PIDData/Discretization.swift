@@ -121,16 +121,22 @@ public struct Codebook: Sendable {
       var kept = 1.0
       if usePCA {
         var covariance = [Double](repeating: 0, count: dimension * dimension)
+        // Rows two at a time, in order (a last odd one alone).
+        var previous = [Double](repeating: 0, count: dimension)
+        var pending = false
         for source in sources {
           for r in 0..<(source.count / dimension) {
             row(source, r, into: &buffer)
             for i in 0..<dimension { buffer[i] -= mean[i] }
-            for i in 0..<dimension {
-              let bi = buffer[i]
-              for j in i..<dimension { covariance[i * dimension + j] += bi * buffer[j] }
+            if pending {
+              Codebook.addOuterProducts(previous, buffer, into: &covariance)
+            } else {
+              swap(&previous, &buffer)
             }
+            pending.toggle()
           }
         }
+        if pending { Codebook.addOuterProducts(previous, nil, into: &covariance) }
         for i in 0..<dimension { for j in 0..<i { covariance[i * dimension + j] = covariance[j * dimension + i] } }
         let (values, vectors) = symmetricEigen(covariance, dimension)
         let order = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
@@ -166,6 +172,52 @@ public struct Codebook: Sendable {
       problem = ClusteringProblem(points: points, rows: rows, dimension: projected.count,
                                   clusters: min(options.clusters, max(rows, 1)), iterations: options.maximumIterations,
                                   seed: options.seed, restarts: max(1, options.restarts))
+    }
+  }
+
+  /// Adds `a[i] a[j]`, then `b[i] b[j]` when `b` is given, to `c[i d + j]`
+  /// for `j >= i` (the upper triangle, `d = a.count`): each entry's running
+  /// sum takes the rows' products in order, one product and one sum each,
+  /// entries two at a time in SIMD lanes (the same sums as one entry and
+  /// one row at a time).
+  static func addOuterProducts(_ a: [Double], _ b: [Double]?, into c: inout [Double]) {
+    let d = a.count
+    let second = b ?? a
+    precondition(second.count == d && c.count >= d * d, "addOuterProducts: sizes")
+    let both = b != nil
+    a.withUnsafeBufferPointer { ap in
+      second.withUnsafeBufferPointer { bp in
+        c.withUnsafeMutableBufferPointer { cp in
+          let a = ap.baseAddress!, b = bp.baseAddress!, c = cp.baseAddress!
+          let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+          for i in 0..<d {
+            let ai = a[i], bi = b[i]
+            let pa = SIMD2(repeating: ai), pb = SIMD2(repeating: bi)
+            let row = UnsafeMutableRawPointer(c + i &* d)
+            var j = i
+            if both {
+              while j &+ 2 <= d {
+                let o = j &* 8
+                var sum = row.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self)
+                sum += pa * ra.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self)
+                sum += pb * rb.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self)
+                row.storeBytes(of: sum, toByteOffset: o, as: SIMD2<Double>.self)
+                j &+= 2
+              }
+              if j < d { c[i &* d &+ j] = c[i &* d &+ j] + ai * a[j] + bi * b[j] }
+            } else {
+              while j &+ 2 <= d {
+                let o = j &* 8
+                let sum = row.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self)
+                  + pa * ra.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self)
+                row.storeBytes(of: sum, toByteOffset: o, as: SIMD2<Double>.self)
+                j &+= 2
+              }
+              if j < d { c[i &* d &+ j] += ai * a[j] }
+            }
+          }
+        }
+      }
     }
   }
 

@@ -1,4 +1,5 @@
-import PIDData
+import Foundation
+@testable import PIDData
 import PIDMath
 import Testing
 
@@ -79,5 +80,33 @@ struct ClusteringTests {
     #expect(ClusteringRun.runs(bytes: ClusteringRun.bytes([])) == [])
     #expect(ClusteringRun.runs(bytes: Array(ClusteringRun.bytes(runs).dropLast(8))) == nil)
     #expect(ClusteringRun.runs(bytes: ClusteringRun.bytes(runs) + [UInt8](repeating: 0, count: 8)) == nil)
+  }
+}
+
+/// The covariance of the PCA fit, rows two at a time in SIMD lanes, is the
+/// plain row-by-row sum to the bit.
+@Suite("Covariance accumulation")
+struct CovarianceTests {
+  @Test("Pairs of rows (and a last odd one) give the row-by-row sums exactly", arguments: [1, 2, 5, 64, 65])
+  func pairsOfRows(dimension d: Int) {
+    var state: UInt64 = UInt64(d) &* 977
+    func unit() -> Double {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return Double(state >> 11) / Double(1 << 53) * 2 - 1
+    }
+    let rows = (0..<9).map { r in (0..<d).map { _ in unit() * pow(10, Double(r % 5) - 2) } }
+    var plain = [Double](repeating: 0, count: d * d)
+    for row in rows {
+      for i in 0..<d { for j in i..<d { plain[i * d + j] += row[i] * row[j] } }
+    }
+    var paired = [Double](repeating: 0, count: d * d)
+    var r = 0
+    while r + 2 <= rows.count {
+      Codebook.addOuterProducts(rows[r], rows[r + 1], into: &paired)
+      r += 2
+    }
+    if r < rows.count { Codebook.addOuterProducts(rows[r], nil, into: &paired) }
+    let differing = zip(paired, plain).filter { $0.bitPattern != $1.bitPattern }.count
+    #expect(differing == 0, "\(differing) of \(d * d) entries differ")
   }
 }
