@@ -2,8 +2,9 @@
 """Benchmark of `pidbounds estimate`: wall time and peak memory (max RSS) on
 generated CSV datasets with ROWS rows each and DIM float features per
 modality (three Gaussian classes), K clusters, release build, one process
-(or --ranks N under mpirun; the peak memory is then mpirun's own, not the
-ranks'). Prints the wall time and the run's `timing` (reading, clustering).
+(or --ranks N under mpirun; the peak memory is then that of the largest
+process, a rank or mpirun, as GNU time reports it for the process tree).
+Prints the wall time and the run's `timing` (reading, clustering).
 
 Usage: scripts/bench-estimate.py [--rows 100000] [--dim 64] [--clusters 20]
        [--binary PATH] [--keep DIR] [--ranks N]

@@ -137,7 +137,7 @@ public final class Communicator {
   public func gather(_ bytes: [UInt8], root: Int = 0) throws -> [[UInt8]] {
     guard let library else { return [bytes] }
     let counts = try byteCounts(bytes)
-    guard counts.reduce(0, +) < Self.gatherLimit else {
+    guard counts.reduce(0, +) <= Self.gatherLimit else {
       throw MPIError(operation: "MPI_Gatherv", message: "the ranks' data add up to more than \(Self.gatherLimit) bytes, more than one gather carries")
     }
     var receive = [UInt8](repeating: 0, count: rank == root ? counts.reduce(0, +) : 0)

@@ -464,7 +464,8 @@ struct EstimateCommand: ParsableCommand {
     /// `alone_because` when rank 0 read a file alone under mpirun.
     func json(ranks: Int) -> JSON {
       var members: [(String, JSON)] = [("seconds", .number(seconds ?? 0))]
-      members.append(("ranks", .integer(overRanks == nil || overRanks?.aloneBecause != nil ? 1 : ranks)))
+      let parallel = (overRanks?.filesInParts ?? 0) > 0 && overRanks?.aloneBecause == nil
+      members.append(("ranks", .integer(parallel ? ranks : 1)))
       if let reason = overRanks?.aloneBecause { members.append(("alone_because", .string(reason))) }
       return .object(members)
     }

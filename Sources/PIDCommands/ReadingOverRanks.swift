@@ -15,6 +15,8 @@ struct ReadingOverRanks {
   private var results: [Key: Result<Dataset, DataError>] = [:]
   /// Rank 0: why some file was read by rank 0 alone, if one was.
   private(set) var aloneBecause: String? = nil
+  /// Rank 0: how many CSV files the ranks read.
+  private(set) var filesInParts = 0
 
   private struct Key: Hashable {
     var path: String
@@ -37,18 +39,23 @@ struct ReadingOverRanks {
       // Rank 0 keeps its own part.
       let bytes: [UInt8] = (try? mine.get()).map { communicator.isRoot ? [1] : [1] + $0.bytes } ?? [0]
       let counts = try communicator.byteCounts(bytes)
-      let fits = counts.reduce(0, +) < Communicator.gatherLimit
+      let fits = counts.reduce(0, +) <= Communicator.gatherLimit
       let gathered = fits ? try communicator.gather(bytes) : []
       guard communicator.isRoot, internalError == nil else { continue }
       // Rank 0 finishes every file's collective steps before throwing.
       do {
-        results[Key(path: path, shape: shape)] = try Self.join(
+        filesInParts += 1
+      results[Key(path: path, shape: shape)] = try Self.join(
           path, mine: mine, gathered: consume gathered, fits: fits, roles: roles, shape: shape, aloneBecause: &aloneBecause)
       } catch {
         internalError = error
       }
     }
-    if let internalError { throw internalError }
+    // Every rank learns whether rank 0 failed (so that all stop together).
+    _ = try communicator.fromRoot {
+      if let internalError { throw internalError }
+      return []
+    }
   }
 
   /// Rank 0's dataset of `path` from its own part and the gathered ones.
@@ -66,10 +73,16 @@ struct ReadingOverRanks {
     switch mine {
     case .success(let part): own = part
     case .failure(let error):
-      // A pipe is read by rank 0 alone (as it is read without mpirun).
+      // A pipe is read by rank 0 alone (as it is read without mpirun); so
+      // is a file whose size does not match its content (procfs).
+      if case .io(_, let message) = error, message == CSVDatasetPart.notInParts {
+        return alone("\(path) cannot be read in parts (\(message))")
+      }
       return isRegularFile(path) ? .failure(error) : alone("\(path) is not a regular file")
     }
-    guard fits else { return alone("the parsed parts of \(path) exceed one gather (\(Communicator.gatherLimit) bytes)") }
+    guard fits else {
+      return alone("the other ranks' parsed parts of \(path) exceed one gather (\(Communicator.gatherLimit) bytes)")
+    }
     var parts: [CSVDatasetPart] = []
     for rank in gathered.indices {
       if rank == 0 {

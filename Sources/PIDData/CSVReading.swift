@@ -48,6 +48,10 @@ public struct CSVDatasetPart: Sendable, Equatable {
   /// The first line of the part that is not a valid row; the rows stop
   /// before it.
   public var failure: LineFailure?
+
+  /// The message of the `DataError.io` of a regular file whose size is not
+  /// that of its content (read it in one part).
+  public static let notInParts = "its size is not that of its content"
 }
 
 /// Whether `path` names a regular file (one that can be read in parts);
@@ -93,13 +97,18 @@ public func readCSVDatasetPart(_ path: String, roles: ColumnRoles, shape: Datase
   var headerLine = Array(UnsafeBufferPointer(start: headerStart, count: strippedLength(headerStart, headerLength)))
   let columns = try CSVColumns(header: &headerLine, path: path, roles: roles, shape: shape)
   let dataStart = reader.position
+  // A file whose size is not that of its content (procfs, sysfs) cannot be
+  // cut by size.
+  if parts > 1 && dataStart > fileSize { throw .io(path: path, message: CSVDatasetPart.notInParts) }
 
   var result = CSVDatasetPart(fileSize: fileSize, header: headerLine, dimension1: columns.x1.count,
                               dimension2: columns.x2.count, labeled: columns.label != nil, lines: 0, rows: 0,
                               x1: [], x2: [], labels: [], failure: nil)
   if parts > 1 {
     let first = try lineStart(fd, path: path, after: rangeStart(part, of: parts, from: dataStart, to: fileSize), dataStart: dataStart, size: fileSize)
-    let end = part + 1 == parts ? fileSize
+    // The last part reads to the end, as one reader does (a file that
+    // grew since it was measured).
+    let end = part + 1 == parts ? Int.max
       : try lineStart(fd, path: path, after: rangeStart(part + 1, of: parts, from: dataStart, to: fileSize), dataStart: dataStart, size: fileSize)
     if first != dataStart { reader = LineReader(fd: fd, path: path, offset: first) }
     reader.limit = end
@@ -198,6 +207,9 @@ extension CSVDatasetPart {
           x2.count == rows.multipliedReportingOverflow(by: dimension2).partialValue, rows == 0 || x2.count / rows == dimension2,
           labelCount == (labeled == 1 ? rows : 0)
     else { return nil }
+    // Each label takes at least its length word: a larger count is
+    // refused before anything is reserved for it.
+    guard labelCount <= (bytes.endIndex - input.offset) / 8 else { return nil }
     var labels: [String] = []
     labels.reserveCapacity(labelCount)
     for _ in 0..<labelCount {

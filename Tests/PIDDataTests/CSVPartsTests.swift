@@ -181,3 +181,64 @@ struct CSVPartsTests {
     }
   }
 }
+
+extension CSVPartsTests {
+  @Test("Damaged bytes of a part decode to nil or to a part whose sizes agree, never trap or reserve what they claim")
+  func damagedBytes() throws {
+    let path = try temporary(text(rows: 40, seed: 9, finalNewline: true))
+    let good = try readCSVDatasetPart(path, roles: ColumnRoles(), shape: shape, part: 1, of: 2).bytes
+    var state: UInt64 = 5
+    func next(_ n: Int) -> Int {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return Int((state >> 33) % UInt64(n))
+    }
+    var refused = 0
+    for _ in 0..<3_000 {
+      var bytes = good
+      switch next(4) {
+      case 0: bytes[next(bytes.count)] ^= UInt8(1 << next(8))
+      case 1: bytes = Array(bytes.prefix(next(bytes.count)))
+      case 2:
+        // A huge count word where a count is (rows, labels, lengths).
+        let at = 8 * next(bytes.count / 8)
+        for k in 0..<8 { bytes[at + k] = k < 6 ? 0xFF : 0 }
+      default: bytes[next(bytes.count)] = UInt8(next(256))
+      }
+      guard let part = CSVDatasetPart(bytes: bytes[...]) else { refused += 1; continue }
+      #expect(part.x1.count == part.rows * part.dimension1 && part.x2.count == part.rows * part.dimension2)
+      #expect(part.labels.count == (part.labeled ? part.rows : 0) && part.rows <= part.lines)
+    }
+    #expect(refused > 1_000)
+    // Labels claimed for 2^40 rows without features or label bytes.
+    let huge = 1 << 40
+    let empty = CSVDatasetPart(fileSize: 10, header: Array("y".utf8), dimension1: 0, dimension2: 0, labeled: true,
+                               lines: huge, rows: huge, x1: [], x2: [], labels: [], failure: nil)
+    var claimed = empty.bytes
+    let labelCountAt = 8 + 8 + 1 + 5 * 8 + 8 + 8
+    withUnsafeBytes(of: UInt64(huge).littleEndian) { claimed.replaceSubrange(labelCountAt..<(labelCountAt + 8), with: $0) }
+    #expect(CSVDatasetPart(bytes: claimed[...]) == nil)
+  }
+
+  @Test("A directory is an I/O error naming it, in one part or several")
+  func directory() throws {
+    let path = NSTemporaryDirectory() + "pidbounds-dir-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    #expect(throws: DataError.io(path: path, message: "Is a directory")) { try read(path, parts: 1).get() }
+    #expect(throws: DataError.io(path: path, message: "not a regular file (cannot be read in parts)")) {
+      try read(path, parts: 2).get()
+    }
+  }
+}
+
+extension CSVPartsTests {
+  @Test("A regular file whose size is not that of its content (procfs) is not cut by size",
+        .enabled(if: FileManager.default.fileExists(atPath: "/proc/self/limits")))
+  func procfs() throws {
+    let nothing = DatasetShape(needsX1: false, needsX2: false, needsLabel: false)
+    let whole = try readCSVDataset("/proc/self/limits", roles: ColumnRoles(), shape: nothing)
+    #expect(whole.rows > 0)
+    #expect(throws: DataError.io(path: "/proc/self/limits", message: CSVDatasetPart.notInParts)) {
+      try readCSVDatasetPart("/proc/self/limits", roles: ColumnRoles(), shape: nothing, part: 0, of: 2)
+    }
+  }
+}
