@@ -242,6 +242,8 @@ struct EstimateCommand: ParsableCommand {
       // with other ranks, rank 0 makes its draws during the jobs, between
       // its answers to them (nil: none made there).
       var populationTest: MaximumLikelihoodJoint.DevianceTest? = nil
+      // Rank 0's time on the G² p-value's draws shared by the ranks.
+      var populationDrawsSeconds: Double? = nil
       var results: [[Double]] = []
       var costs = ResamplingCosts()
       if jobs > 0 {
@@ -278,6 +280,19 @@ struct EstimateCommand: ParsableCommand {
             if point == nil { analyse(sharedByRanks: false) }
             return try statistic.deleting(cells[job - bootstrap - permutations], from: coded, point: point!.values)
           })
+      }
+      if jobs == 0 && communicator.usesMPI && communicator.size > 1, var test = Report.populationTest(fit) {
+        // No jobs to make the draws between: the ranks share them, draw d
+        // on rank d mod R, each from its place in the one stream (the
+        // p-value of one process).
+        let drawsStart = now()
+        let mine = stride(from: communicator.rank, to: test.draws, by: communicator.size).filter { test.exceeds(draw: $0) }
+        let exceeding = try communicator.gather([Double(mine.count)]).reduce(0) { $0 + Int($1.first ?? 0) }
+        if communicator.isRoot {
+          test.record(count: test.draws, exceeding: exceeding)
+          populationTest = test
+          populationDrawsSeconds = now() - drawsStart
+        }
       }
       guard communicator.isRoot, let estimation, let analysis, let point else { return }
       if interactive { writeStandardError("\r\u{1B}[K") }
@@ -364,6 +379,7 @@ struct EstimateCommand: ParsableCommand {
       if timing {
         var members: [(String, JSON)] = [("seconds", .number(now() - start))]
         if reading.seconds != nil { members.append(("reading", reading.json(ranks: communicator.size))) }
+        if let populationDrawsSeconds { members.append(("fit_p_value_seconds", .number(populationDrawsSeconds))) }
         report.append(("timing", .object(
           members
             + (clusteringSeconds.map {

@@ -183,11 +183,15 @@ extension MaximumLikelihoodJoint {
   /// `deviancePValue(draws:seed:)` one draw at a time, for a caller that
   /// interleaves the draws with other work: the draws come from one random
   /// stream in order, so the p-value is the same however the calls are
-  /// spread.
+  /// spread. Draw `i` starts where the stream stands after the rows of the
+  /// `i` draws before it, which `exceeds(draw:)` jumps to: draws can also
+  /// be made apart (on other processes) and `record`ed.
   public struct DevianceTest: Sendable {
     public let fit: MaximumLikelihoodJoint
     public let draws: Int
-    private var generator: SplitMix64
+    /// The stream at draw 0, and the numbers one draw takes from it.
+    private let start: SplitMix64
+    private let numbersPerDraw: UInt64
     /// Draws made, and those whose `G²` reached the fit's.
     public private(set) var done = 0
     private var exceed = 0
@@ -197,7 +201,9 @@ extension MaximumLikelihoodJoint {
       guard fit.weights == .counts, draws > 0 else { return nil }
       self.fit = fit
       self.draws = draws
-      generator = SplitMix64(seed: seed ^ 0x6_2_5EED)
+      start = SplitMix64(seed: seed ^ 0x6_2_5EED)
+      let totals = fit.tableTotals
+      numbersPerDraw = UInt64(Int(totals.x1y.rounded()) + Int(totals.x2y.rounded()) + Int(totals.x1x2.rounded()))
     }
 
     /// The p-value once every draw is made.
@@ -208,24 +214,43 @@ extension MaximumLikelihoodJoint {
     @discardableResult
     public mutating func drawNext() -> Bool {
       guard done < draws else { return false }
-      let m = fit.marginals, totals = fit.tableTotals
-      let a = sample(m.x1y.elements, totals.x1y)
-      let b = sample(m.x2y.elements, totals.x2y)
-      let c = sample(m.x1x2.elements, totals.x1x2)
-      if let refit = try? MaximumLikelihoodJoint(
-        x1y: Matrix(rows: fit.n1, columns: fit.k, elements: a), x2y: Matrix(rows: fit.n2, columns: fit.k, elements: b),
-        x1x2: Matrix(rows: fit.n1, columns: fit.n2, elements: c), weights: .counts, start: fit.joint,
-        tolerance: 1e-9, maximumIterations: 1_000), refit.deviance >= fit.deviance - 1e-9
-      {
-        exceed += 1
-      }
+      if exceeds(draw: done) { exceed += 1 }
       done += 1
       return done < draws
     }
 
+    /// Whether draw `index` (`0..<draws`) reaches the fit's `G²`: the draw
+    /// `drawNext` makes as its `index`-th, made alone.
+    public func exceeds(draw index: Int) -> Bool {
+      precondition((0..<draws).contains(index), "draw \(index) of \(draws)")
+      // SplitMix64 steps its state by a constant: jump over the numbers of
+      // the draws before this one.
+      var generator = start
+      generator.state &+= UInt64(index) &* numbersPerDraw &* SplitMix64.increment
+      let m = fit.marginals, totals = fit.tableTotals
+      let a = Self.sample(m.x1y.elements, totals.x1y, &generator)
+      let b = Self.sample(m.x2y.elements, totals.x2y, &generator)
+      let c = Self.sample(m.x1x2.elements, totals.x1x2, &generator)
+      guard let refit = try? MaximumLikelihoodJoint(
+        x1y: Matrix(rows: fit.n1, columns: fit.k, elements: a), x2y: Matrix(rows: fit.n2, columns: fit.k, elements: b),
+        x1x2: Matrix(rows: fit.n1, columns: fit.n2, elements: c), weights: .counts, start: fit.joint,
+        tolerance: 1e-9, maximumIterations: 1_000)
+      else { return false }
+      return refit.deviance >= fit.deviance - 1e-9
+    }
+
+    /// Records the draws `done..<done + count`, made apart, of which
+    /// `exceeding` reached the fit's `G²`.
+    public mutating func record(count: Int, exceeding: Int) {
+      precondition(count >= 0 && done + count <= draws && (0...count).contains(exceeding), "record \(exceeding)/\(count)")
+      done += count
+      exceed += exceeding
+    }
+
     /// Counts of `rows` draws from `p`: each draw is the first cell whose
-    /// cumulative mass reaches `u · Σp`, `u` uniform from the stream.
-    private mutating func sample(_ p: [Double], _ rows: Double) -> [Double] {
+    /// cumulative mass reaches `u · Σp`, `u` uniform from the stream (one
+    /// number per row).
+    private static func sample(_ p: [Double], _ rows: Double, _ generator: inout SplitMix64) -> [Double] {
       let cells = CumulativeMasses(p)
       var counts = [Double](repeating: 0, count: p.count)
       for _ in 0..<Int(rows.rounded()) {

@@ -95,6 +95,12 @@ struct MaximumLikelihoodJointTests {
   /// turn; refit from the fit's joint (1e-9, 1,000 evaluations); count the
   /// draws whose `G²` reaches the fit's (an unfittable draw counts as not).
   func referencePValue(_ fit: MaximumLikelihoodJoint, draws: Int, seed: UInt64) -> Double {
+    let outcomes = referenceDraws(fit, draws: draws, seed: seed)
+    return Double(1 + outcomes.filter { $0 }.count) / Double(draws + 1)
+  }
+
+  /// Whether each draw's G² reaches the fit's, from one stream in order.
+  func referenceDraws(_ fit: MaximumLikelihoodJoint, draws: Int, seed: UInt64) -> [Bool] {
     var generator = PIDMath.SplitMix64(seed: seed ^ 0x6_2_5EED)
     func counts(_ p: [Double], _ rows: Double) -> [Double] {
       var running: [Double] = []
@@ -110,7 +116,7 @@ struct MaximumLikelihoodJointTests {
       }
       return drawn
     }
-    var exceed = 0
+    var outcomes: [Bool] = []
     for _ in 0..<draws {
       let a = counts(fit.marginals.x1y.elements, fit.tableTotals.x1y)
       let b = counts(fit.marginals.x2y.elements, fit.tableTotals.x2y)
@@ -120,10 +126,12 @@ struct MaximumLikelihoodJointTests {
         x1x2: Matrix(rows: fit.n1, columns: fit.n2, elements: c), weights: .counts, start: fit.joint,
         tolerance: 1e-9, maximumIterations: 1_000), refit.deviance >= fit.deviance - 1e-9
       {
-        exceed += 1
+        outcomes.append(true)
+      } else {
+        outcomes.append(false)
       }
     }
-    return Double(1 + exceed) / Double(draws + 1)
+    return outcomes
   }
 
   @Test("Draws through the guide table find the cell bisection finds, for every u (zero cells, masses of every scale, ties)")
@@ -164,6 +172,19 @@ struct MaximumLikelihoodJointTests {
     #expect(made == 9 && test.done == 9 && !test.drawNext() && test.done == 9)
     #expect(test.pValue == fit.deviancePValue(draws: 9, seed: 5))
     #expect(test.pValue == referencePValue(fit, draws: 9, seed: 5))
+    // Draws made apart (as ranks make them: draw d on rank d mod 3), each
+    // jumping to its place in the stream: the draws of one stream, and
+    // their p-value once recorded.
+    let reference = referenceDraws(fit, draws: 40, seed: 5)
+    #expect(reference.contains(true) && reference.contains(false))
+    let apart = try #require(MaximumLikelihoodJoint.DevianceTest(fit, draws: 40, seed: 5))
+    #expect((0..<40).map { apart.exceeds(draw: $0) } == reference)
+    var shared = apart
+    for rank in 0..<3 {
+      let mine = stride(from: rank, to: 40, by: 3)
+      shared.record(count: Array(mine).count, exceeding: mine.filter { apart.exceeds(draw: $0) }.count)
+    }
+    #expect(shared.pValue == referencePValue(fit, draws: 40, seed: 5))
     // Only counts have a sampling distribution; no draws, no test.
     let weighted = try MaximumLikelihoodJoint(x1y: input.0, x2y: input.1, x1x2: input.2, weights: .equalPerTable)
     #expect(MaximumLikelihoodJoint.DevianceTest(weighted, draws: 9, seed: 5) == nil)
