@@ -78,12 +78,7 @@ public func readCSVDatasetPart(_ path: String, roles: ColumnRoles, shape: Datase
   if parts > 1, stat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
     throw .io(path: path, message: "not a regular file (cannot be read in parts)")
   }
-  let fd = open(path, O_RDONLY)
-  guard fd >= 0 else {
-    let code = errno
-    if code == ENOENT { throw .missingFile(path: path) }
-    throw .io(path: path, message: String(cString: strerror(code)))
-  }
+  let fd = try openForReading(path)
   defer { close(fd) }
   guard fstat(fd, &status) == 0 else { throw .io(path: path, message: String(cString: strerror(errno))) }
   let regular = (status.st_mode & S_IFMT) == S_IFREG
@@ -548,20 +543,11 @@ func simpleDecimal(_ field: UnsafePointer<CChar>) -> Double? {
   var mantissa: UInt64 = 0
   var significant = 0, exponent = 0
   var sawDigit = false
-  var d = p.pointee &- 48
-  while d < 10 {
-    sawDigit = true
-    if mantissa != 0 || d != 0 {
-      guard significant < 15 else { return nil }
-      mantissa = mantissa &* 10 &+ UInt64(d)
-      significant += 1
-    }
-    p += 1
-    d = p.pointee &- 48
-  }
-  if p.pointee == 46 {
-    p += 1
-    d = p.pointee &- 48
+  // The integer digits, then (after a point) the fraction's, each of which
+  // lowers the exponent by one.
+  var fractionStart: UnsafePointer<UInt8>? = nil
+  while true {
+    var d = p.pointee &- 48
     while d < 10 {
       sawDigit = true
       if mantissa != 0 || d != 0 {
@@ -569,18 +555,21 @@ func simpleDecimal(_ field: UnsafePointer<CChar>) -> Double? {
         mantissa = mantissa &* 10 &+ UInt64(d)
         significant += 1
       }
-      exponent -= 1
       p += 1
       d = p.pointee &- 48
     }
+    guard fractionStart == nil && p.pointee == 46 else { break }
+    p += 1
+    fractionStart = p
   }
+  if let fractionStart { exponent = fractionStart - p }
   guard sawDigit else { return nil }
   if p.pointee == 101 || p.pointee == 69 {
     p += 1
     let negativeExponent = p.pointee == 45
     if negativeExponent || p.pointee == 43 { p += 1 }
     var written = 0, sawExponentDigit = false
-    d = p.pointee &- 48
+    var d = p.pointee &- 48
     while d < 10 {
       sawExponentDigit = true
       guard written < 1000 else { return nil }

@@ -9,12 +9,7 @@ import Darwin
 /// - Throws: `DataError.missingFile` when it does not exist,
 ///   `DataError.io` when it cannot be read (a directory, no permission).
 public func readFile(_ path: String) throws(DataError) -> [UInt8] {
-  let fd = open(path, O_RDONLY)
-  guard fd >= 0 else {
-    let code = errno
-    if code == ENOENT { throw .missingFile(path: path) }
-    throw .io(path: path, message: String(cString: strerror(code)))
-  }
+  let fd = try openForReading(path)
   defer { close(fd) }
   var bytes = [UInt8]()
   var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -29,6 +24,20 @@ public func readFile(_ path: String) throws(DataError) -> [UInt8] {
     bytes.append(contentsOf: chunk[0..<n])
   }
   return bytes
+}
+
+/// A file descriptor of `path` open for reading (the caller closes it).
+///
+/// - Throws: `DataError.missingFile` when it does not exist,
+///   `DataError.io` when it cannot be opened.
+func openForReading(_ path: String) throws(DataError) -> Int32 {
+  let fd = open(path, O_RDONLY)
+  guard fd >= 0 else {
+    let code = errno
+    if code == ENOENT { throw .missingFile(path: path) }
+    throw .io(path: path, message: String(cString: strerror(code)))
+  }
+  return fd
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same
