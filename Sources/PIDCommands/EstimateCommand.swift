@@ -154,10 +154,12 @@ struct EstimateCommand: ParsableCommand {
       var reading = Reading(start: now())
       if communicator.usesMPI && communicator.size > 1 && example == nil {
         reading.overRanks = try ReadingOverRanks(
-          DatasetBundle.csvFiles(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y), roles: roles, communicator)
+          DatasetBundle.csvFiles(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y), roles: roles, communicator,
+          progress: interactive ? { writeStandardError("\rreading \($0) over \(communicator.size) ranks\u{1B}[K") } : nil)
       }
       func loadDatasets() throws -> DatasetBundle {
-        let data = try self.loadDatasets(over: reading.overRanks)
+        let data = try self.loadDatasets(
+          over: reading.overRanks, progress: interactive ? { writeStandardError("\rreading \($0)\u{1B}[K") } : nil)
         reading.seconds = now() - reading.start
         return data
       }
@@ -461,10 +463,17 @@ struct EstimateCommand: ParsableCommand {
 
   /// The datasets (rank 0): the example's, or the files' (the CSV files
   /// from `overRanks` when they were read over the ranks).
-  func loadDatasets(over overRanks: ReadingOverRanks? = nil) throws -> DatasetBundle {
+  ///
+  /// - Parameter progress: told each CSV file's path before rank 0 reads
+  ///   it alone.
+  func loadDatasets(over overRanks: ReadingOverRanks? = nil, progress: ((String) -> Void)? = nil) throws -> DatasetBundle {
     if let example, let chosen = Example(rawValue: example) { return DatasetBundle(example: chosen, rows: rows) }
-    guard let overRanks else { return try DatasetBundle(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y, roles: roles) }
-    return try DatasetBundle(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y, roles: roles, csv: overRanks.dataset)
+    let roles = self.roles
+    return try DatasetBundle(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y, roles: roles) { (path, shape) throws(DataError) in
+      if let overRanks { return try overRanks.dataset(path, shape) }
+      progress?(path)
+      return try readCSVDataset(path, roles: roles, shape: shape)
+    }
   }
 
   /// Rank 0's reading of the datasets, for `timing.reading`.

@@ -23,16 +23,19 @@ struct ReadingOverRanks {
     var shape: DatasetShape
   }
 
-  /// Reads `files` (every rank calls it with the same files).
+  /// Reads `files` (every rank calls it with the same files); rank 0 tells
+  /// `progress` each file's path as the ranks start on it.
   ///
   /// - Throws: `Failure` (internal error) when a rank sends a part that is
   ///   not the form of one; `MPIError` when the ranks cannot communicate.
-  init(_ files: [(path: String, shape: DatasetShape)], roles: ColumnRoles, _ communicator: Communicator) throws {
+  init(_ files: [(path: String, shape: DatasetShape)], roles: ColumnRoles, _ communicator: Communicator,
+       progress: ((String) -> Void)? = nil) throws {
     // A file named twice with the same shape is read once (the same
     // choice on every rank: each read is collective).
     var seen = Set<Key>()
     var internalError: (any Error)? = nil
     for (path, shape) in files where seen.insert(Key(path: path, shape: shape)).inserted {
+      if communicator.isRoot { progress?(path) }
       let mine = Result { () throws(DataError) -> CSVDatasetPart in
         try readCSVDatasetPart(path, roles: roles, shape: shape, part: communicator.rank, of: communicator.size)
       }
