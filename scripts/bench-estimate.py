@@ -4,7 +4,8 @@ generated CSV datasets with ROWS rows each and DIM float features per
 modality (three Gaussian classes), K clusters, release build, one process
 (or --ranks N under mpirun; the peak memory is then that of the largest
 process, a rank or mpirun, as GNU time reports it for the process tree).
-Prints the wall time and the run's `timing` (reading, clustering).
+Prints the wall time and the run's `timing` (reading, clustering, and on
+several ranks the G² p-value's shared draws).
 
 Usage: scripts/bench-estimate.py [--rows 100000] [--dim 64] [--clusters 20]
        [--binary PATH] [--keep DIR] [--ranks N]
@@ -60,7 +61,8 @@ def main():
     timing = json.loads(out.stdout).get("timing", {})
     print({"rows_per_dataset": args.rows, "dim": args.dim, "clusters": args.clusters, "ranks": args.ranks or 1,
            "wall_seconds": round(seconds, 2), "max_rss_mib": round(int(rss.group(1)) / 1024, 1) if rss else None,
-           "reading": timing.get("reading"), "clustering": timing.get("clustering")})
+           "reading": timing.get("reading"), "clustering": timing.get("clustering"),
+           "fit_p_value_seconds": timing.get("fit_p_value_seconds")})
     return 0
 
 if __name__ == "__main__":

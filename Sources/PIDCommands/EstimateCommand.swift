@@ -155,12 +155,13 @@ struct EstimateCommand: ParsableCommand {
       if communicator.usesMPI && communicator.size > 1 && example == nil {
         reading.overRanks = try ReadingOverRanks(
           DatasetBundle.csvFiles(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y), roles: roles, communicator,
-          progress: interactive ? { writeStandardError("\rreading \($0) over \(communicator.size) ranks\u{1B}[K") } : nil)
+          progress: interactive ? { writeStandardError("\rreading \($0)\u{1B}[K") } : nil)
       }
       func loadDatasets() throws -> DatasetBundle {
         let data = try self.loadDatasets(
           over: reading.overRanks, progress: interactive ? { writeStandardError("\rreading \($0)\u{1B}[K") } : nil)
         reading.seconds = now() - reading.start
+        if interactive { writeStandardError("\r\u{1B}[K") }
         return data
       }
       var loaded: DatasetBundle? = nil
@@ -283,14 +284,18 @@ struct EstimateCommand: ParsableCommand {
             return try statistic.deleting(cells[job - bootstrap - permutations], from: coded, point: point!.values)
           })
       }
-      if jobs == 0 && communicator.usesMPI && communicator.size > 1, var test = Report.populationTest(fit) {
+      if jobs == 0 && communicator.usesMPI && communicator.size > 1 {
         // No jobs to make the draws between: the ranks share them, draw d
         // on rank d mod R, each from its place in the one stream (the
-        // p-value of one process).
+        // p-value of one process). Every rank takes part in the gather (a
+        // rank without a test sends 0; the fit is the same on every rank).
         let drawsStart = now()
-        let mine = stride(from: communicator.rank, to: test.draws, by: communicator.size).filter { test.exceeds(draw: $0) }
-        let exceeding = try communicator.gather([Double(mine.count)]).reduce(0) { $0 + Int($1.first ?? 0) }
-        if communicator.isRoot {
+        let test = Report.populationTest(fit)
+        let mine = test.map { test in
+          stride(from: communicator.rank, to: test.draws, by: communicator.size).filter { test.exceeds(draw: $0) }.count
+        } ?? 0
+        let exceeding = try communicator.gather([Double(mine)]).reduce(0) { $0 + Int($1.first ?? 0) }
+        if communicator.isRoot, var test {
           test.record(count: test.draws, exceeding: exceeding)
           populationTest = test
           populationDrawsSeconds = now() - drawsStart

@@ -62,9 +62,10 @@ enum Job {
     }
   }
 
-  /// Prints one error line on stderr.
+  /// Prints one error line on stderr (on a terminal, over any progress
+  /// line left there).
   static func report(_ message: String) {
-    writeStandardError("pidbounds: error: " + message + "\n")
+    writeStandardError((isatty(2) == 1 ? "\r\u{1B}[K" : "") + "pidbounds: error: " + message + "\n")
   }
 }
 

@@ -352,6 +352,10 @@ struct BootstrapTests {
     #expect(strip(parts.json) == strip(plain.json))
     #expect(parts.json?["timing"]?["reading"]?["ranks"] == .integer(3))
     #expect(parts.json?["timing"]?["reading"]?["alone_because"] == nil)
+    // No jobs: the ranks shared the G² p-value's draws (fit.p_value is
+    // compared above).
+    #expect(parts.json?["timing"]?["fit_p_value_seconds"]?.doubleValue != nil)
+    #expect(plain.json?["timing"]?["fit_p_value_seconds"] == nil)
 
     let wrong = try Run.pidbounds(arguments(dir + "/bad.csv"))
     #expect(wrong.status == 65)
