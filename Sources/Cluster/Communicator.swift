@@ -117,17 +117,9 @@ public final class Communicator {
     return result
   }
 
-  /// The most bytes `gather` collects in all (MPI counts are 32-bit).
-  public static let gatherLimit = Int(Int32.max)
-
-  /// Every rank's byte count, on every rank (a max-reduction of one-hot
-  /// vectors; a count beyond `gatherLimit` is `gatherLimit`).
-  public func byteCounts(_ bytes: [UInt8]) throws -> [Int] {
-    guard library != nil else { return [bytes.count] }
-    var mine = [Int32](repeating: 0, count: size)
-    mine[rank] = Int32(clamping: bytes.count)
-    return try maximum(mine).map { Int($0) }
-  }
+  /// The most bytes `gather` collects in all (MPI counts are 32-bit; one
+  /// below their largest value, which stands for any larger count).
+  public static let gatherLimit = Int(Int32.max) - 1
 
   /// Gathers every rank's bytes on `root`, in rank order. Other ranks
   /// receive an empty array.
@@ -135,11 +127,22 @@ public final class Communicator {
   /// - Throws: `MPIError` on every rank when the bytes add up to more
   ///   than `gatherLimit` (all ranks know every count before gathering).
   public func gather(_ bytes: [UInt8], root: Int = 0) throws -> [[UInt8]] {
-    guard let library else { return [bytes] }
-    let counts = try byteCounts(bytes)
-    guard counts.reduce(0, +) <= Self.gatherLimit else {
+    guard let blocks = try gatherWithinLimit(bytes, root: root) else {
       throw MPIError(operation: "MPI_Gatherv", message: "the ranks' data add up to more than \(Self.gatherLimit) bytes, more than one gather carries")
     }
+    return blocks
+  }
+
+  /// `gather`, or nil on every rank when the bytes add up to more than
+  /// `gatherLimit` (then nothing is sent).
+  public func gatherWithinLimit(_ bytes: [UInt8], root: Int = 0) throws -> [[UInt8]]? {
+    guard let library else { return [bytes] }
+    // Every rank's count, everywhere (a max-reduction of one-hot vectors;
+    // a count beyond the limit arrives as Int32.max, itself beyond it).
+    var mine = [Int32](repeating: 0, count: size)
+    mine[rank] = Int32(clamping: bytes.count)
+    let counts = try maximum(mine).map { Int($0) }
+    guard counts.reduce(0, +) <= Self.gatherLimit else { return nil }
     var receive = [UInt8](repeating: 0, count: rank == root ? counts.reduce(0, +) : 0)
     let longCounts = counts.map { CLong($0) }
     try receive.withUnsafeMutableBytes { out in

@@ -83,7 +83,7 @@ struct EstimateCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Record finished bootstrap replicates in FILE and resume from it (after a kill or SIGTERM, run the same command again).", valueName: "file"))
   var checkpoint: String?
 
-  @Flag(help: "Include wall-clock figures in the report: rank 0's time on clustering, and where its time went during resampling (then two runs differ).")
+  @Flag(help: "Include wall-clock figures in the report: rank 0's time on reading and clustering, on the G² p-value's draws shared by the ranks, and where its time went during resampling (then two runs differ).")
   var timing = false
 
   @OptionGroup var bounds: BoundArguments
@@ -151,16 +151,16 @@ struct EstimateCommand: ParsableCommand {
       // reads alone, see ReadingOverRanks) and discretizes; every rank
       // receives the coded rows (or the error, so that all ranks fail
       // together). The k-means restarts of the codebooks run on all ranks.
-      var reading = Reading(start: now())
+      var reading = Reading()
+      let readingProgress: ((String) -> Void)? = interactive ? { writeStandardError("\rreading \($0)\u{1B}[K") } : nil
       if communicator.usesMPI && communicator.size > 1 && example == nil {
         reading.overRanks = try ReadingOverRanks(
           DatasetBundle.csvFiles(x1y: x1y!, x2y: x2y!, x1x2: x1x2!, x1x2y: x1x2y), roles: roles, communicator,
-          progress: interactive ? { writeStandardError("\rreading \($0)\u{1B}[K") } : nil)
+          progress: readingProgress)
       }
       func loadDatasets() throws -> DatasetBundle {
-        let data = try self.loadDatasets(
-          over: reading.overRanks, progress: interactive ? { writeStandardError("\rreading \($0)\u{1B}[K") } : nil)
-        reading.seconds = now() - reading.start
+        let data = try self.loadDatasets(over: reading.overRanks, progress: readingProgress)
+        reading.seconds = now() - start
         if interactive { writeStandardError("\r\u{1B}[K") }
         return data
       }
@@ -319,11 +319,9 @@ struct EstimateCommand: ParsableCommand {
       report += analysis.blocks
       // (Draws left when a stop ended the jobs early are made here, from
       // where they stopped; with one process, all of them.)
-      let populationPValue = populationTest.map { test in
-        var test = test
-        while test.drawNext() {}
-        return test.pValue
-      } ?? Report.populationPValue(estimation.fit)
+      var test = populationTest ?? Report.populationTest(estimation.fit)
+      while test?.drawNext() == true {}
+      let populationPValue = test?.pValue
       report += Report.fitBlocks(estimation.fit, populationPValue: populationPValue)
       if statistic.hasValidation {
         // The plug-in PID of DL: the validation part of the point numbers.
@@ -483,19 +481,16 @@ struct EstimateCommand: ParsableCommand {
 
   /// Rank 0's reading of the datasets, for `timing.reading`.
   struct Reading {
-    /// When the command started reading.
-    var start: Double
     /// The CSV files as the ranks read them (nil: rank 0 read alone).
     var overRanks: ReadingOverRanks? = nil
-    /// Seconds from `start` until rank 0 held the datasets.
+    /// Seconds from the command's start until rank 0 held the datasets.
     var seconds: Double? = nil
 
     /// `{seconds, ranks}` (the ranks that parsed the CSV files), and
     /// `alone_because` when rank 0 read a file alone under mpirun.
     func json(ranks: Int) -> JSON {
       var members: [(String, JSON)] = [("seconds", .number(seconds ?? 0))]
-      let parallel = (overRanks?.filesInParts ?? 0) > 0 && overRanks?.aloneBecause == nil
-      members.append(("ranks", .integer(parallel ? ranks : 1)))
+      members.append(("ranks", .integer(overRanks?.sharedEveryFile == true ? ranks : 1)))
       if let reason = overRanks?.aloneBecause { members.append(("alone_because", .string(reason))) }
       return .object(members)
     }

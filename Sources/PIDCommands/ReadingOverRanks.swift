@@ -15,8 +15,9 @@ struct ReadingOverRanks {
   private var results: [Key: Result<Dataset, DataError>] = [:]
   /// Rank 0: why some file was read by rank 0 alone, if one was.
   private(set) var aloneBecause: String? = nil
-  /// Rank 0: how many CSV files the ranks read.
-  private(set) var filesInParts = 0
+
+  /// Rank 0: whether the ranks shared every CSV file (there was one).
+  var sharedEveryFile: Bool { !results.isEmpty && aloneBecause == nil }
 
   private struct Key: Hashable {
     var path: String
@@ -41,15 +42,12 @@ struct ReadingOverRanks {
       }
       // Rank 0 keeps its own part.
       let bytes: [UInt8] = (try? mine.get()).map { communicator.isRoot ? [1] : [1] + $0.bytes } ?? [0]
-      let counts = try communicator.byteCounts(bytes)
-      let fits = counts.reduce(0, +) <= Communicator.gatherLimit
-      let gathered = fits ? try communicator.gather(bytes) : []
+      let gathered = try communicator.gatherWithinLimit(bytes)
       guard communicator.isRoot, internalError == nil else { continue }
       // Rank 0 finishes every file's collective steps before throwing.
       do {
-        filesInParts += 1
-      results[Key(path: path, shape: shape)] = try Self.join(
-          path, mine: mine, gathered: consume gathered, fits: fits, roles: roles, shape: shape, aloneBecause: &aloneBecause)
+        results[Key(path: path, shape: shape)] = try Self.join(
+          path, mine: mine, gathered: consume gathered, roles: roles, shape: shape, aloneBecause: &aloneBecause)
       } catch {
         internalError = error
       }
@@ -61,8 +59,9 @@ struct ReadingOverRanks {
     }
   }
 
-  /// Rank 0's dataset of `path` from its own part and the gathered ones.
-  private static func join(_ path: String, mine: Result<CSVDatasetPart, DataError>, gathered: consuming [[UInt8]], fits: Bool,
+  /// Rank 0's dataset of `path` from its own part and the gathered ones
+  /// (nil: more than one gather carries).
+  private static func join(_ path: String, mine: Result<CSVDatasetPart, DataError>, gathered: consuming [[UInt8]]?,
                            roles: ColumnRoles, shape: DatasetShape, aloneBecause: inout String?) throws
     -> Result<Dataset, DataError>
   {
@@ -78,12 +77,13 @@ struct ReadingOverRanks {
     case .failure(let error):
       // A pipe is read by rank 0 alone (as it is read without mpirun); so
       // is a file whose size does not match its content (procfs).
-      if case .io(_, let message) = error, message == CSVDatasetPart.notInParts {
-        return alone("\(path) cannot be read in parts (\(message))")
+      switch CSVDatasetPart.refusal(error) {
+      case .notRegular: return alone("\(path) is not a regular file")
+      case .sizeNotContent: return alone("\(path) cannot be read in parts (\(CSVDatasetPart.Refusal.sizeNotContent.rawValue))")
+      case nil: return .failure(error)
       }
-      return isRegularFile(path) ? .failure(error) : alone("\(path) is not a regular file")
     }
-    guard fits else {
+    guard var gathered else {
       return alone("the other ranks' parsed parts of \(path) exceed one gather (\(Communicator.gatherLimit) bytes)")
     }
     var parts: [CSVDatasetPart] = []

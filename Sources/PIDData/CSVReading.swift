@@ -49,16 +49,20 @@ public struct CSVDatasetPart: Sendable, Equatable {
   /// before it.
   public var failure: LineFailure?
 
-  /// The message of the `DataError.io` of a regular file whose size is not
-  /// that of its content (read it in one part).
-  public static let notInParts = "its size is not that of its content"
-}
+  /// Why a file cannot be read in parts (it can be read in one): the
+  /// message of the `DataError.io` that `readCSVDatasetPart` throws then.
+  public enum Refusal: String, Sendable {
+    /// A pipe, a device, a directory.
+    case notRegular = "not a regular file (cannot be read in parts)"
+    /// A regular file whose size is not that of its content (procfs).
+    case sizeNotContent = "its size is not that of its content"
+  }
 
-/// Whether `path` names a regular file (one that can be read in parts);
-/// false also when it cannot be examined.
-public func isRegularFile(_ path: String) -> Bool {
-  var status = stat()
-  return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+  /// The refusal `error` is, if it is one.
+  public static func refusal(_ error: DataError) -> Refusal? {
+    guard case .io(_, let message) = error else { return nil }
+    return Refusal(rawValue: message)
+  }
 }
 
 /// Reads part `part` of `parts` of a CSV dataset (see `CSVDatasetPart`).
@@ -76,14 +80,14 @@ public func readCSVDatasetPart(_ path: String, roles: ColumnRoles, shape: Datase
   // readers of one FIFO would share its bytes, not each read them.
   var status = stat()
   if parts > 1, stat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
-    throw .io(path: path, message: "not a regular file (cannot be read in parts)")
+    throw .io(path: path, message: CSVDatasetPart.Refusal.notRegular.rawValue)
   }
   let fd = try openForReading(path)
   defer { close(fd) }
   guard fstat(fd, &status) == 0 else { throw .io(path: path, message: String(cString: strerror(errno))) }
-  let regular = (status.st_mode & S_IFMT) == S_IFREG
-  if parts > 1 && !regular { throw .io(path: path, message: "not a regular file (cannot be read in parts)") }
-  let fileSize = regular ? Int(status.st_size) : 0
+  // (A file that stopped being regular since `stat` has size 0 here and is
+  // refused below as one whose size is not that of its content.)
+  let fileSize = (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : 0
 
   var reader = LineReader(fd: fd, path: path, offset: 0)
   guard let (headerStart, headerLength) = try reader.next() else {
@@ -94,7 +98,7 @@ public func readCSVDatasetPart(_ path: String, roles: ColumnRoles, shape: Datase
   let dataStart = reader.position
   // A file whose size is not that of its content (procfs, sysfs) cannot be
   // cut by size.
-  if parts > 1 && dataStart > fileSize { throw .io(path: path, message: CSVDatasetPart.notInParts) }
+  if parts > 1 && dataStart > fileSize { throw .io(path: path, message: CSVDatasetPart.Refusal.sizeNotContent.rawValue) }
 
   var result = CSVDatasetPart(fileSize: fileSize, header: headerLine, dimension1: columns.x1.count,
                               dimension2: columns.x2.count, labeled: columns.label != nil, lines: 0, rows: 0,
@@ -108,7 +112,7 @@ public func readCSVDatasetPart(_ path: String, roles: ColumnRoles, shape: Datase
     if first != dataStart { reader = LineReader(fd: fd, path: path, offset: first) }
     reader.limit = end
   }
-  var parser = CSVRowParser(columns: columns, path: path)
+  var parser = CSVRowParser(columns: columns)
   while let (line, length) = try reader.next() {
     result.lines += 1
     do {
@@ -373,7 +377,7 @@ private final class LineReader {
       // Keep the unfinished line at the front, growing the buffer when it
       // fills it, and read more.
       if start > 0 {
-        (buffer).update(from: buffer + start, count: end - start)
+        buffer.update(from: buffer + start, count: end - start)
         searched -= start
         end -= start
         start = 0
@@ -440,18 +444,16 @@ private struct RowError: Error {
 }
 
 /// Parses data rows in place: separators become NUL bytes and numbers are
-/// read with strtod (no String per field).
+/// read by `simpleDecimal` or strtod (no String per field).
 private struct CSVRowParser {
   let columns: CSVColumns
-  let path: String
   var starts: [Int]
   /// Per column: 1 for x1, 2 for x2, 0 for neither.
   var isNumberColumn: [Int]
   var values1: [Float], values2: [Float]
 
-  init(columns: CSVColumns, path: String) {
+  init(columns: CSVColumns) {
     self.columns = columns
-    self.path = path
     starts = [Int](repeating: 0, count: columns.names.count + 1)
     isNumberColumn = [Int](repeating: 0, count: columns.names.count)
     for c in columns.x1 { isNumberColumn[c] = 1 }
