@@ -355,3 +355,93 @@ extension JSON {
     out += "\""
   }
 }
+
+// MARK: - Byte form
+
+extension JSON {
+  /// Nesting deeper than this is refused by `init?(bytes:)`.
+  static let byteFormDepth = 512
+
+  /// A byte form that `init?(bytes:)` restores exactly: numbers as their
+  /// bit patterns (NaN payloads and the sign of zero included), integers
+  /// kept apart from numbers, members in order. For values sent between
+  /// ranks, not for files.
+  public var bytes: [UInt8] {
+    var out = ByteWriter()
+    write(to: &out)
+    return out.bytes
+  }
+
+  private func write(to out: inout ByteWriter) {
+    switch self {
+    case .null: out.byte(0)
+    case .bool(let value): out.byte(value ? 2 : 1)
+    case .integer(let value):
+      out.byte(3)
+      out.bits(UInt64(bitPattern: Int64(value)))
+    case .number(let value):
+      out.byte(4)
+      out.bits(value.bitPattern)
+    case .string(let text):
+      out.byte(5)
+      out.string(Array(text.utf8))
+    case .array(let elements):
+      out.byte(6)
+      out.word(elements.count)
+      for element in elements { element.write(to: &out) }
+    case .object(let members):
+      out.byte(7)
+      out.word(members.count)
+      for (key, value) in members {
+        out.string(Array(key.utf8))
+        value.write(to: &out)
+      }
+    }
+  }
+
+  /// Decodes the form of `bytes`; nil when malformed (an unknown tag, a
+  /// count beyond the bytes, text that is not UTF-8, nesting deeper than
+  /// `byteFormDepth`, or bytes left over).
+  public init?(bytes: [UInt8]) {
+    var input = ByteReader(bytes[...])
+    guard let value = Self.read(&input, depth: 0), input.isAtEnd else { return nil }
+    self = value
+  }
+
+  private static func read(_ input: inout ByteReader, depth: Int) -> JSON? {
+    guard depth < byteFormDepth, let tag = input.byte() else { return nil }
+    switch tag {
+    case 0: return .null
+    case 1: return .bool(false)
+    case 2: return .bool(true)
+    case 3: return input.bits().map { .integer(Int(Int64(bitPattern: $0))) }
+    case 4: return input.bits().map { .number(Double(bitPattern: $0)) }
+    case 5:
+      guard let utf8 = input.string(), let text = String(validating: utf8, as: UTF8.self) else { return nil }
+      return .string(text)
+    case 6:
+      // Every element takes at least its tag byte.
+      guard let count = input.word(), count <= input.remaining else { return nil }
+      var elements: [JSON] = []
+      elements.reserveCapacity(count)
+      for _ in 0..<count {
+        guard let element = read(&input, depth: depth + 1) else { return nil }
+        elements.append(element)
+      }
+      return .array(elements)
+    case 7:
+      // Every member takes at least its key's length word and a tag byte.
+      guard let count = input.word(), count <= input.remaining / 9 else { return nil }
+      var members: [(String, JSON)] = []
+      members.reserveCapacity(count)
+      for _ in 0..<count {
+        guard let utf8 = input.string(), let key = String(validating: utf8, as: UTF8.self),
+              let value = read(&input, depth: depth + 1)
+        else { return nil }
+        members.append((key, value))
+      }
+      return .object(members)
+    default: return nil
+    }
+  }
+}
