@@ -39,7 +39,7 @@ struct EstimateCommand: ParsableCommand {
   @Option(help: ArgumentHelp("With --example: rows of D1, D2 and DM (DL gets a quarter).", valueName: "n"))
   var rows: Int = Example.rows
 
-  @Option(help: ArgumentHelp("More than two modalities: NAME=PREFIX (repeat); columns PREFIX or PREFIX_* belong to NAME. Every pair is analysed.", valueName: "name=prefix"))
+  @Option(help: ArgumentHelp("More than two modalities: NAME=PREFIX (repeat); columns PREFIX or PREFIX_* belong to NAME. Every pair is analysed (under mpirun, pair p on rank p mod R).", valueName: "name=prefix"))
   var modality: [String] = []
   @Option(help: ArgumentHelp("With --modality: NAME=FILE, a CSV with NAME's features and the label (repeat, one per modality).", valueName: "name=file"))
   var labeled: [String] = []
@@ -398,64 +398,98 @@ struct EstimateCommand: ParsableCommand {
 
   /// Every pair of the `--modality` list: the two-modality analysis on the
   /// labeled files of the pair and the unlabeled file's columns of the pair.
+  ///
+  /// Under mpirun, rank 0 reads the files and sends every rank their rows;
+  /// pair `p` (in the order of the list) is analysed on rank `p mod R` and
+  /// rank 0 assembles the report in pair order: the same report, or the
+  /// same first error, as one process.
   func runModalities() throws {
     Job.run(quiet: common.quiet) { communicator in
-      guard communicator.isRoot else { return }
       let specs = try Self.pairs(modality, option: "--modality")
       let files = Dictionary(uniqueKeysWithValues: try Self.pairs(labeled, option: "--labeled"))
       var labeledSets: [Dataset] = [], unlabeledSets: [Dataset] = []
       for (name, prefix) in specs {
         let roles = ColumnRoles(x1Prefix: prefix, x2Prefix: "\u{0}", label: label)
-        labeledSets.append(try readCSVDataset(files[name]!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true)))
-        unlabeledSets.append(try readCSVDataset(unlabeled!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: false)))
+        labeledSets.append(try communicator.sharedCSVDataset(
+          files[name]!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true)))
+        unlabeledSets.append(try communicator.sharedCSVDataset(
+          unlabeled!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: false)))
       }
-      var pairs: [JSON] = []
-      var summary: [JSON] = []
-      for i in 0..<specs.count {
-        for j in (i + 1)..<specs.count {
-          let second = labeledSets[j], other = unlabeledSets[j]
-          let d2 = Dataset(source: second.source, rows: second.rows, x1: [], dimension1: 0, x2: second.x1,
-                           dimension2: second.dimension1, labels: second.labels)
-          let dm = Dataset(source: unlabeled!, rows: unlabeledSets[i].rows, x1: unlabeledSets[i].x1,
-                           dimension1: unlabeledSets[i].dimension1, x2: other.x1, dimension2: other.dimension1, labels: [])
-          let estimation = try Estimation(
-            data: DatasetBundle(d1: labeledSets[i], d2: d2, dm: dm, dl: nil), codes: codes,
-            options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters), progress: nil)
-          let analysis = Analysis(witness: estimation.fit.witness, arguments: bounds)
-          try analysis.checkCertified(target: bounds.targetGap)
-          var members: [(String, JSON)] = [
-            ("x1", .string(specs[i].0)), ("x2", .string(specs[j].0)),
-            ("alphabet", .object([("x1", .integer(estimation.alphabet1)), ("x2", .integer(estimation.alphabet2)), ("y", .integer(estimation.labels.count))])),
-          ]
-          members += estimation.blocks.filter { $0.0 != "labels" }
-          // No bootstrap here: the plug-in decision's claims of a gain or
-          // an interaction are not stated (decision_plugin keeps them).
-          var blocks = analysis.blocks
-          let decision = analysis.decision.withoutCertainty(
-            because: "plug-in information from samples is biased upward and its sampling error is unknown here (no bootstrap with --modality)") ?? analysis.decision
-          if let index = blocks.firstIndex(where: { $0.0 == "decision" }) {
-            blocks.insert(("decision_plugin", blocks[index].1), at: index + 1)
-            blocks[index].1 = Report.decision(decision)
-          }
-          members += blocks
-          members += Report.fitBlocks(estimation.fit, populationPValue: Report.populationPValue(estimation.fit))
-          pairs.append(.object(members))
-          let b = analysis.bounds
-          summary.append(.object([
-            ("x1", .string(specs[i].0)), ("x2", .string(specs[j].0)),
-            ("R", .number(b.pid.redundancy)), ("U1", .number(b.pid.uniqueness1)), ("U2", .number(b.pid.uniqueness2)),
-            ("S_lower", .number(b.lowerClipped)), ("S_upper", .number(b.upper)),
-            ("collect_multimodal", .string(decision.collectMultimodal)), ("fusion", .string(decision.fusion)),
-          ]))
+      let pairs = specs.indices.flatMap { i in ((i + 1)..<specs.count).map { j in (i, j) } }
+      var outcomes = ModalityPairOutcomes()
+      for index in stride(from: communicator.rank, to: pairs.count, by: communicator.size) {
+        do {
+          let (i, j) = pairs[index]
+          outcomes.results.append((index, try analysePair(i, j, specs: specs, labeled: labeledSets, unlabeled: unlabeledSets)))
+        } catch {
+          // This rank's later pairs come after the first error of one process.
+          outcomes.failure = (index, Failure(error))
+          break
         }
       }
+      let gathered = try communicator.gather(outcomes.json.bytes)
+      guard communicator.isRoot else { return }
+      var results: [Int: (pair: JSON, summary: JSON)] = [:]
+      var firstFailure: (index: Int, failure: Failure)? = nil
+      for bytes in gathered {
+        guard let json = JSON(bytes: bytes), let received = ModalityPairOutcomes(json) else {
+          throw Failure("internal error: a rank sent pair results that are not their byte form", status: .software)
+        }
+        for (index, result) in received.results { results[index] = result }
+        if let failure = received.failure, failure.index < (firstFailure?.index ?? .max) { firstFailure = failure }
+      }
+      if let firstFailure { throw firstFailure.failure }
+      guard results.count == pairs.count else {
+        throw Failure("internal error: \(results.count) pair results for \(pairs.count) pairs", status: .software)
+      }
+      let ordered = pairs.indices.map { results[$0]! }
       let report: [(String, JSON)] = [
         ("version", .string(Report.version)), ("command", .string("estimate")), ("ranks", .integer(communicator.size)),
         ("units", .string("bits")), ("modalities", .array(specs.map { .string($0.0) })),
-        ("summary", .array(summary)), ("pairs", .array(pairs)),
+        ("summary", .array(ordered.map(\.summary))), ("pairs", .array(ordered.map(\.pair))),
       ]
       try common.emit(.object(report), table: Report.modalitiesTable)
     }
+  }
+
+  /// The analysis of modalities `i` and `j` (`i < j`): the pair's report
+  /// block and its line of the summary.
+  private func analysePair(_ i: Int, _ j: Int, specs: [(String, String)], labeled labeledSets: [Dataset],
+                           unlabeled unlabeledSets: [Dataset]) throws -> (pair: JSON, summary: JSON) {
+    let second = labeledSets[j], other = unlabeledSets[j]
+    let d2 = Dataset(source: second.source, rows: second.rows, x1: [], dimension1: 0, x2: second.x1,
+                     dimension2: second.dimension1, labels: second.labels)
+    let dm = Dataset(source: unlabeled!, rows: unlabeledSets[i].rows, x1: unlabeledSets[i].x1,
+                     dimension1: unlabeledSets[i].dimension1, x2: other.x1, dimension2: other.dimension1, labels: [])
+    let estimation = try Estimation(
+      data: DatasetBundle(d1: labeledSets[i], d2: d2, dm: dm, dl: nil), codes: codes,
+      options1: options(clusters1 ?? clusters), options2: options(clusters2 ?? clusters), progress: nil)
+    let analysis = Analysis(witness: estimation.fit.witness, arguments: bounds)
+    try analysis.checkCertified(target: bounds.targetGap)
+    var members: [(String, JSON)] = [
+      ("x1", .string(specs[i].0)), ("x2", .string(specs[j].0)),
+      ("alphabet", .object([("x1", .integer(estimation.alphabet1)), ("x2", .integer(estimation.alphabet2)), ("y", .integer(estimation.labels.count))])),
+    ]
+    members += estimation.blocks.filter { $0.0 != "labels" }
+    // No bootstrap here: the plug-in decision's claims of a gain or
+    // an interaction are not stated (decision_plugin keeps them).
+    var blocks = analysis.blocks
+    let decision = analysis.decision.withoutCertainty(
+      because: "plug-in information from samples is biased upward and its sampling error is unknown here (no bootstrap with --modality)") ?? analysis.decision
+    if let index = blocks.firstIndex(where: { $0.0 == "decision" }) {
+      blocks.insert(("decision_plugin", blocks[index].1), at: index + 1)
+      blocks[index].1 = Report.decision(decision)
+    }
+    members += blocks
+    members += Report.fitBlocks(estimation.fit, populationPValue: Report.populationPValue(estimation.fit))
+    let b = analysis.bounds
+    let summary = JSON.object([
+      ("x1", .string(specs[i].0)), ("x2", .string(specs[j].0)),
+      ("R", .number(b.pid.redundancy)), ("U1", .number(b.pid.uniqueness1)), ("U2", .number(b.pid.uniqueness2)),
+      ("S_lower", .number(b.lowerClipped)), ("S_upper", .number(b.upper)),
+      ("collect_multimodal", .string(decision.collectMultimodal)), ("fusion", .string(decision.fusion)),
+    ])
+    return (.object(members), summary)
   }
 
   func options(_ k: Int) -> DiscretizationOptions {

@@ -115,3 +115,21 @@ struct ReadingOverRanks {
     return try result.get()
   }
 }
+
+extension Communicator {
+  /// Rank 0 reads CSV file `path` whole and every rank receives its rows:
+  /// every rank returns the dataset, or throws the error, that one reader
+  /// gives.
+  func sharedCSVDataset(_ path: String, roles: ColumnRoles, shape: DatasetShape) throws -> Dataset {
+    var own: CSVDatasetPart? = nil
+    let bytes = try fromRoot {
+      let part = try readCSVDatasetPart(path, roles: roles, shape: shape, part: 0, of: 1)
+      own = part
+      return size > 1 ? part.bytes : []
+    }
+    guard let part = own ?? CSVDatasetPart(bytes: bytes[...]) else {
+      throw Failure("internal error: rank 0 sent rows of \(path) that are not their byte form", status: .software)
+    }
+    return try Dataset(csv: path, parts: [part])
+  }
+}

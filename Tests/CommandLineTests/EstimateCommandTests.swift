@@ -236,6 +236,59 @@ struct ModalitiesTests {
     for pair in pairs { #expect(pair["bounds"]?["S_upper"]?.doubleValue != nil) }
   }
 
+  @Test("--modality under mpirun: pairs spread over 2 and 3 ranks give one process's report, and its first error")
+  func modalitiesOverRanks() throws {
+    var g = SplitMix64(seed: 11)
+    func v() -> String { String(Double(g.next() % 1000) / 100) }
+    let a = csv(["a_0", "a_1", "y"], 80) { i in [v(), v(), String(i % 2)] }
+    let b = csv(["b", "y"], 90) { i in [v(), String(i % 3)] }
+    let c = csv(["c_0", "y"], 70) { i in [v(), String(i % 2)] }
+    let d = csv(["d", "y"], 60) { i in [v(), String(i % 2)] }
+    let u = csv(["a_0", "a_1", "b", "c_0", "d"], 50) { _ in [v(), v(), v(), v(), v()] }
+    // Few rows for C and D: with --clusters 4 pairs 1 (A, C) and 2 (A, D)
+    // fail, each naming its own file.
+    let shortC = csv(["c_0", "y"], 2) { i in [v(), String(i % 2)] }
+    let shortD = csv(["d", "y"], 2) { i in [v(), String(i % 2)] }
+    let shortU = csv(["a_0", "a_1", "b", "c_0", "d"], 1) { _ in [v(), v(), v(), v(), v()] }
+    let dir = try scratch(["a.csv": a, "b.csv": b, "c.csv": c, "d.csv": d, "u.csv": u,
+                           "c2.csv": shortC, "d2.csv": shortD, "u1.csv": shortU])
+    func arguments(c: String, d: String, u: String, clusters: Int) -> [String] {
+      ["estimate", "--modality", "A=a", "--modality", "B=b", "--modality", "C=c", "--modality", "D=d",
+       "--labeled", "A=\(dir)/a.csv", "--labeled", "B=\(dir)/b.csv", "--labeled", "C=\(dir)/\(c)",
+       "--labeled", "D=\(dir)/\(d)", "--unlabeled", "\(dir)/\(u)", "--clusters", String(clusters), "--format", "json"]
+    }
+    // The report without its rank count.
+    func withoutRanks(_ run: Run) -> JSON? {
+      guard case .object(let members)? = run.json else { return nil }
+      return .object(members.filter { $0.0 != "ranks" })
+    }
+    let good = arguments(c: "c.csv", d: "d.csv", u: "u.csv", clusters: 3)
+    let one = try Run.pidbounds(good)
+    #expect(one.status == 0, "\(one.stderr)")
+    guard case .array(let pairs)? = one.json?["pairs"] else {
+      Issue.record("no pairs: \(one.stdout)")
+      return
+    }
+    #expect(pairs.count == 6)
+    for ranks in [2, 3] {
+      let run = try Run.pidbounds(good, mpiRanks: ranks)
+      #expect(run.status == 0, "\(ranks) ranks: \(run.stderr)")
+      #expect(run.json?["ranks"] == .integer(ranks))
+      #expect(withoutRanks(run) == withoutRanks(one), "\(ranks) ranks: another report")
+    }
+    // Two ranks: rank 0 fails on pair 2, rank 1 on pair 1; three ranks:
+    // ranks 1 and 2 fail on pairs 1 and 2. Pair 1's error is one process's.
+    let failing = arguments(c: "c2.csv", d: "d2.csv", u: "u1.csv", clusters: 4)
+    let expected = "\(dir)/c2.csv: --clusters 4 is more than the 3 rows of modality x2"
+    for ranks in [nil, 2, 3] {
+      let run = try Run.pidbounds(failing, mpiRanks: ranks)
+      #expect(run.status == 65, "\(String(describing: ranks)) ranks: \(run.stderr)")
+      let errors = run.stderr.split(separator: "\n").filter { $0.contains("pidbounds: error") }
+      #expect(errors == ["pidbounds: error: \(expected)"], "\(String(describing: ranks)) ranks: \(run.stderr)")
+      #expect(run.stdout.isEmpty)
+    }
+  }
+
   @Test("A missing --labeled file for a modality is a usage error")
   func missingLabeled() throws {
     let run = try Run.pidbounds(["estimate", "--modality", "A=a", "--modality", "B=b", "--labeled", "A=x.csv", "--unlabeled", "u.csv"])
