@@ -1,6 +1,7 @@
 /// Byte forms of values sent between ranks: 64-bit little-endian words
 /// for sizes, counts and bit patterns, strings as their length and UTF-8
-/// bytes, `Float` arrays as their count and bit patterns.
+/// bytes, `Float` arrays as their count and bit patterns, `Double` arrays
+/// as bit patterns (their count written, or implied, by the caller).
 ///
 /// `ByteReader` never traps on malformed input: every read returns nil
 /// when the bytes left cannot hold what it announces, before anything is
@@ -25,6 +26,15 @@ struct ByteWriter {
   mutating func string(_ utf8: [UInt8]) {
     word(utf8.count)
     bytes += utf8
+  }
+
+  /// Doubles as their bit patterns, without a count.
+  mutating func doubles(_ values: [Double]) {
+    #if _endian(little)
+    values.withUnsafeBytes { bytes += $0 }
+    #else
+    for value in values { bits(value.bitPattern) }
+    #endif
   }
 
   mutating func floats(_ values: [Float]) {
@@ -77,6 +87,20 @@ struct ByteReader {
     guard let count = word(), count <= remaining else { return nil }
     defer { offset += count }
     return Array(bytes[offset..<(offset + count)])
+  }
+
+  /// `count` doubles written by `ByteWriter.doubles`.
+  mutating func doubles(count: Int) -> [Double]? {
+    guard count <= remaining / 8 else { return nil }
+    var values = [Double](repeating: 0, count: count)
+    values.withUnsafeMutableBytes { out in
+      bytes[offset..<(offset + 8 * count)].withUnsafeBytes { out.copyMemory(from: $0) }
+    }
+    offset += 8 * count
+    #if _endian(big)
+    for i in values.indices { values[i] = Double(bitPattern: UInt64(littleEndian: values[i].bitPattern)) }
+    #endif
+    return values
   }
 
   mutating func floats() -> [Float]? {
