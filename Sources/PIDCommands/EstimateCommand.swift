@@ -407,15 +407,21 @@ struct EstimateCommand: ParsableCommand {
     Job.run(quiet: common.quiet) { communicator in
       let specs = try Self.pairs(modality, option: "--modality")
       let files = Dictionary(uniqueKeysWithValues: try Self.pairs(labeled, option: "--labeled"))
+      let pairs = specs.indices.flatMap { i in ((i + 1)..<specs.count).map { j in (i, j) } }
+      // A rank with no pair takes part in the reading and keeps no rows.
+      let keepsRows = communicator.rank < pairs.count
       var labeledSets: [Dataset] = [], unlabeledSets: [Dataset] = []
       for (name, prefix) in specs {
         let roles = ColumnRoles(x1Prefix: prefix, x2Prefix: "\u{0}", label: label)
-        labeledSets.append(try communicator.sharedCSVDataset(
-          files[name]!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true)))
-        unlabeledSets.append(try communicator.sharedCSVDataset(
-          unlabeled!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: false)))
+        let labeledRows = try communicator.sharedCSVDataset(
+          files[name]!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: true))
+        let unlabeledRows = try communicator.sharedCSVDataset(
+          unlabeled!, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: false))
+        if keepsRows {
+          labeledSets.append(labeledRows)
+          unlabeledSets.append(unlabeledRows)
+        }
       }
-      let pairs = specs.indices.flatMap { i in ((i + 1)..<specs.count).map { j in (i, j) } }
       var outcomes = ModalityPairOutcomes()
       for index in stride(from: communicator.rank, to: pairs.count, by: communicator.size) {
         do {
@@ -429,20 +435,22 @@ struct EstimateCommand: ParsableCommand {
       }
       let gathered = try communicator.gather(outcomes.json.bytes)
       guard communicator.isRoot else { return }
-      var results: [Int: (pair: JSON, summary: JSON)] = [:]
+      var results = [(pair: JSON, summary: JSON)?](repeating: nil, count: pairs.count)
       var firstFailure: (index: Int, failure: Failure)? = nil
       for bytes in gathered {
-        guard let json = JSON(bytes: bytes), let received = ModalityPairOutcomes(json) else {
+        guard let json = JSON(bytes: bytes), let received = ModalityPairOutcomes(json),
+              received.results.allSatisfy({ $0.index < pairs.count && results[$0.index] == nil })
+        else {
           throw Failure("internal error: a rank sent pair results that are not their byte form", status: .software)
         }
         for (index, result) in received.results { results[index] = result }
         if let failure = received.failure, failure.index < (firstFailure?.index ?? .max) { firstFailure = failure }
       }
       if let firstFailure { throw firstFailure.failure }
-      guard results.count == pairs.count else {
-        throw Failure("internal error: \(results.count) pair results for \(pairs.count) pairs", status: .software)
+      let ordered = results.compactMap { $0 }
+      guard ordered.count == pairs.count else {
+        throw Failure("internal error: \(ordered.count) pair results for \(pairs.count) pairs", status: .software)
       }
-      let ordered = pairs.indices.map { results[$0]! }
       let report: [(String, JSON)] = [
         ("version", .string(Report.version)), ("command", .string("estimate")), ("ranks", .integer(communicator.size)),
         ("units", .string("bits")), ("modalities", .array(specs.map { .string($0.0) })),

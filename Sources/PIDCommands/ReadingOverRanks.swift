@@ -127,7 +127,11 @@ extension Communicator {
       own = part
       return size > 1 ? part.bytes : []
     }
-    guard let part = own ?? CSVDatasetPart(bytes: bytes[...]) else {
+    let part = own ?? CSVDatasetPart(bytes: bytes[...])
+    // Every rank learns whether some rank could not decode (so that all
+    // stop together, before the next collective).
+    guard try maximum([part == nil ? 1 : 0])[0] == 0, let part else {
+      if part != nil { throw Failure.peer }
       throw Failure("internal error: rank 0 sent rows of \(path) that are not their byte form", status: .software)
     }
     return try Dataset(csv: path, parts: [part])

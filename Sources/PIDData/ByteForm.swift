@@ -5,7 +5,7 @@
 ///
 /// `ByteReader` never traps on malformed input: every read returns nil
 /// when the bytes left cannot hold what it announces, before anything is
-/// reserved for it.
+/// allocated for it.
 struct ByteWriter {
   var bytes: [UInt8] = []
 

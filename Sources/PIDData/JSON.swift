@@ -414,16 +414,19 @@ extension JSON {
     case 0: return .null
     case 1: return .bool(false)
     case 2: return .bool(true)
-    case 3: return input.bits().map { .integer(Int(Int64(bitPattern: $0))) }
+    case 3:
+      guard let bits = input.bits(), let value = Int(exactly: Int64(bitPattern: bits)) else { return nil }
+      return .integer(value)
     case 4: return input.bits().map { .number(Double(bitPattern: $0)) }
     case 5:
       guard let utf8 = input.string(), let text = String(validating: utf8, as: UTF8.self) else { return nil }
       return .string(text)
     case 6:
-      // Every element takes at least its tag byte.
+      // Every element takes at least its tag byte. (Nothing is reserved
+      // for the count: reserves at every level of a deep nesting would add
+      // up to far more than the bytes.)
       guard let count = input.word(), count <= input.remaining else { return nil }
       var elements: [JSON] = []
-      elements.reserveCapacity(count)
       for _ in 0..<count {
         guard let element = read(&input, depth: depth + 1) else { return nil }
         elements.append(element)
@@ -433,7 +436,6 @@ extension JSON {
       // Every member takes at least its key's length word and a tag byte.
       guard let count = input.word(), count <= input.remaining / 9 else { return nil }
       var members: [(String, JSON)] = []
-      members.reserveCapacity(count)
       for _ in 0..<count {
         guard let utf8 = input.string(), let key = String(validating: utf8, as: UTF8.self),
               let value = read(&input, depth: depth + 1)

@@ -47,8 +47,9 @@ struct JSONTests {
     switch (a, b) {
     case (.number(let x), .number(let y)): return x.bitPattern == y.bitPattern
     case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy { sameBits($0, $1) }
+    case (.string(let x), .string(let y)): return Array(x.utf8) == Array(y.utf8)
     case (.object(let x), .object(let y)):
-      return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && sameBits($0.1, $1.1) }
+      return x.count == y.count && zip(x, y).allSatisfy { Array($0.0.utf8) == Array($1.0.utf8) && sameBits($0.1, $1.1) }
     default: return a == b
     }
   }
