@@ -91,28 +91,27 @@ struct ByteReader {
 
   /// `count` doubles written by `ByteWriter.doubles`.
   mutating func doubles(count: Int) -> [Double]? {
-    guard count <= remaining / 8 else { return nil }
-    var values = [Double](repeating: 0, count: count)
-    values.withUnsafeMutableBytes { out in
-      bytes[offset..<(offset + 8 * count)].withUnsafeBytes { out.copyMemory(from: $0) }
-    }
-    offset += 8 * count
-    #if _endian(big)
-    for i in values.indices { values[i] = Double(bitPattern: UInt64(littleEndian: values[i].bitPattern)) }
-    #endif
-    return values
+    bitPatterns(count: count)
   }
 
+  /// Floats written by `ByteWriter.floats` (their count first).
   mutating func floats() -> [Float]? {
-    guard let count = word(), count <= remaining / 4 else { return nil }
-    var values = [Float](repeating: 0, count: count)
+    guard let count = word() else { return nil }
+    return bitPatterns(count: count)
+  }
+
+  /// `count` values of `T` from their little-endian bit patterns.
+  private mutating func bitPatterns<T: BinaryFloatingPoint>(count: Int) -> [T]? {
+    let size = MemoryLayout<T>.size
+    guard count <= remaining / size else { return nil }
+    var values = [T](repeating: 0, count: count)
     values.withUnsafeMutableBytes { out in
-      bytes[offset..<(offset + 4 * count)].withUnsafeBytes { out.copyMemory(from: $0) }
+      bytes[offset..<(offset + size * count)].withUnsafeBytes { out.copyMemory(from: $0) }
+      #if _endian(big)
+      for i in 0..<count { out[(i * size)..<((i + 1) * size)].reverse() }
+      #endif
     }
-    offset += 4 * count
-    #if _endian(big)
-    for i in values.indices { values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern)) }
-    #endif
+    offset += size * count
     return values
   }
 }
