@@ -208,7 +208,7 @@ extension CSVDatasetPart {
     else { return nil }
     // Each label takes at least its length word: a larger count is
     // refused before anything is reserved for it.
-    guard labelCount <= (bytes.endIndex - input.offset) / 8 else { return nil }
+    guard labelCount <= input.remaining / 8 else { return nil }
     var labels: [String] = []
     labels.reserveCapacity(labelCount)
     for _ in 0..<labelCount {

@@ -30,28 +30,30 @@ public struct DatasetBundle: Sendable {
   /// - Throws: `DataError` naming the file and the line or value at fault.
   public init(x1y: String, x2y: String, x1x2: String, x1x2y: String?, roles: ColumnRoles,
               csv: ((String, DatasetShape) throws(DataError) -> Dataset)? = nil) throws(DataError) {
-    func isNumpy(_ path: String) -> Bool { path.hasSuffix(".npy") }
     func readCSV(_ path: String, _ shape: DatasetShape) throws(DataError) -> Dataset {
       if let csv { return try csv(path, shape) }
       return try readCSVDataset(path, roles: roles, shape: shape)
     }
-    let d1 = isNumpy(x1y)
+    let d1 = Self.isNumpy(x1y)
       ? try readNumpyDataset(x1y, layout: .features1ThenLabel)
       : try readCSV(x1y, Self.shapes.d1)
-    let d2 = isNumpy(x2y)
+    let d2 = Self.isNumpy(x2y)
       ? try readNumpyDataset(x2y, layout: .features2ThenLabel)
       : try readCSV(x2y, Self.shapes.d2)
-    let dm = isNumpy(x1x2)
+    let dm = Self.isNumpy(x1x2)
       ? try readNumpyDataset(x1x2, layout: .pairs(d1.dimension1, d2.dimension2))
       : try readCSV(x1x2, Self.shapes.dm)
     var dl: Dataset? = nil
     if let path = x1x2y {
-      dl = isNumpy(path)
+      dl = Self.isNumpy(path)
         ? try readNumpyDataset(path, layout: .labeledPairs(d1.dimension1, d2.dimension2))
         : try readCSV(path, Self.shapes.dl)
     }
     self.init(d1: d1, d2: d2, dm: dm, dl: dl)
   }
+
+  /// Whether `path` names a `.npy` file (read as NumPy, not CSV).
+  static func isNumpy(_ path: String) -> Bool { path.hasSuffix(".npy") }
 
   /// What each dataset holds.
   static let shapes = (
@@ -64,8 +66,8 @@ public struct DatasetBundle: Sendable {
   /// `init(x1y:x2y:x1x2:x1x2y:roles:csv:)` reads, with their shapes, in the
   /// order it reads them.
   public static func csvFiles(x1y: String, x2y: String, x1x2: String, x1x2y: String?) -> [(path: String, shape: DatasetShape)] {
-    [(x1y, shapes.d1), (x2y, shapes.d2), (x1x2, shapes.dm)].filter { !$0.0.hasSuffix(".npy") }
-      + (x1x2y.map { $0.hasSuffix(".npy") ? [] : [($0, shapes.dl)] } ?? [])
+    [(x1y, shapes.d1), (x2y, shapes.d2), (x1x2, shapes.dm)].filter { !isNumpy($0.0) }
+      + (x1x2y.map { isNumpy($0) ? [] : [($0, shapes.dl)] } ?? [])
   }
 }
 

@@ -368,31 +368,30 @@ func evaluate(_ reader: Reader, _ bytes: [UInt8], path: String) -> Outcome {
       let hasX2 = (try? readCSVDataset(path, roles: roles, shape: DatasetShape(needsX1: false, needsX2: true, needsLabel: false))) != nil
       let hasX1 = (try? readCSVDataset(path, roles: roles, shape: DatasetShape(needsX1: true, needsX2: false, needsLabel: false))) != nil
       let shape = DatasetShape(needsX1: hasX1 || !hasX2, needsX2: hasX2, needsLabel: !(hasX1 && hasX2) || bytes.contains(121))
+      func text(_ d: Dataset) -> String { "\(d.rows) \(d.dimension1) \(d.dimension2) \(d.x1) \(d.x2) \(d.labels)" }
+      let whole = Result { () throws(DataError) -> Dataset in try readCSVDataset(path, roles: roles, shape: shape) }
       // Read in parts (as ranks read it), the file gives the same dataset
       // or the same error as read whole.
-      func text(_ read: () throws -> Dataset) -> String {
-        do {
-          let d = try read()
-          return "\(d.rows) \(d.dimension1) \(d.dimension2) \(d.x1) \(d.x2) \(d.labels)"
-        } catch {
-          return "error \(error)"
+      func outcome(_ result: Result<Dataset, DataError>) -> String {
+        switch result {
+        case .success(let d): return text(d)
+        case .failure(let error): return "error \(error)"
         }
       }
-      let whole = text { try readCSVDataset(path, roles: roles, shape: shape) }
       for parts in [2, 3, 7] {
-        let joined = text {
+        let joined = Result { () throws(DataError) -> Dataset in
           try Dataset(csv: path, parts: (0..<parts).map { (part: Int) throws(DataError) -> CSVDatasetPart in
             try readCSVDatasetPart(path, roles: roles, shape: shape, part: part, of: parts)
           })
         }
-        guard joined == whole else { return .value("INVARIANT BROKEN: \(parts) parts differ from the whole file") }
+        guard outcome(joined) == outcome(whole) else { return .value("INVARIANT BROKEN: \(parts) parts differ from the whole file") }
       }
-      let d = try readCSVDataset(path, roles: roles, shape: shape)
+      let d = try whole.get()
       guard d.rows > 0, d.x1.count == d.rows * d.dimension1, d.x2.count == d.rows * d.dimension2,
         d.labels.isEmpty || d.labels.count == d.rows, d.x1.allSatisfy(\.isFinite), d.x2.allSatisfy(\.isFinite),
         d.labels.allSatisfy({ !$0.isEmpty })
       else { return .value("INVARIANT BROKEN") }
-      return .value("\(d.rows) \(d.dimension1) \(d.dimension2) \(d.x1) \(d.x2) \(d.labels)")
+      return .value(text(d))
     case .npy:
       _ = try? writeFileAtomically(path, bytes)
       let m = try NumpyMatrix(path: path)
